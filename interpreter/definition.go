@@ -1,5 +1,7 @@
 package interpreter
 
+import "github.com/secflow/secflow/interpreter/schema"
+
 // Pos is a position in a definition file.
 type Pos struct {
 	File string `json:"file,omitempty"`
@@ -27,9 +29,9 @@ type Definition struct {
 	Consts      map[string]any `json:"consts,omitempty"`
 	// Inputs is the manual-trigger (or legacy top-level) input declaration,
 	// normalised to JSON-schema form; nil when none is declared.
-	Inputs *Schema `json:"inputs,omitempty"`
+	Inputs *schema.Schema `json:"inputs,omitempty"`
 	// Outputs is the declared workflow output schema (JSON-schema form).
-	Outputs  *Schema  `json:"outputs,omitempty"`
+	Outputs  *schema.Schema `json:"outputs,omitempty"`
 	Settings Settings `json:"settings,omitempty"`
 	Steps    []*Step  `json:"steps"`
 }
@@ -43,17 +45,6 @@ type Trigger struct {
 	// Condition is `on.condition`, a KQL filter over the event.
 	Condition string `json:"condition,omitempty"`
 	Pos       Pos    `json:"pos,omitempty"`
-}
-
-// Schema is a JSON-schema object as Kibana uses it for inputs and outputs.
-// It is kept as generic data; helpers in inputs.go interpret it.
-type Schema struct {
-	Properties           map[string]map[string]any `json:"properties,omitempty"`
-	Required             []string                  `json:"required,omitempty"`
-	AdditionalProperties *bool                     `json:"additionalProperties,omitempty"`
-	Definitions          map[string]any            `json:"definitions,omitempty"`
-	// Order keeps the declaration order of Properties (Go maps have none).
-	Order []string `json:"order,omitempty"`
 }
 
 // Settings is the `settings:` block.
