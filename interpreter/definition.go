@@ -32,8 +32,8 @@ type Definition struct {
 	Inputs *schema.Schema `json:"inputs,omitempty"`
 	// Outputs is the declared workflow output schema (JSON-schema form).
 	Outputs  *schema.Schema `json:"outputs,omitempty"`
-	Settings Settings `json:"settings,omitempty"`
-	Steps    []*Step  `json:"steps"`
+	Settings Settings       `json:"settings,omitempty"`
+	Steps    []*Step        `json:"steps"`
 }
 
 // Trigger is one entry of `triggers:`.
