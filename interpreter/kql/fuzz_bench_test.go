@@ -24,7 +24,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	ctx := map[string]any{
-		"a": []any{map[string]any{"b": 1.0, "x-y": "v"}, "s", 2.0, true, nil, []any{"n"}},
+		"a":      []any{map[string]any{"b": 1.0, "x-y": "v"}, "s", 2.0, true, nil, []any{"n"}},
 		"status": "active", "t": "2025-01-02T00:00:00.000Z", "null": "free",
 		"o": map[string]any{"length": 3.0, "k": map[string]any{}},
 	}

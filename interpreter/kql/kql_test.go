@@ -273,7 +273,7 @@ func TestLength(t *testing.T) {
 
 func TestCoercion(t *testing.T) {
 	runEvalCases(t, []evalCase{
-		{`n: 2339`, obj("n", 2339), true},       // Go int
+		{`n: 2339`, obj("n", 2339), true},        // Go int
 		{`n: 2339`, obj("n", int64(2339)), true}, // int64
 		{`n: 2339`, obj("n", json.Number("2339")), true},
 		{`n: 2339.0`, obj("n", 2339.0), true},
