@@ -1,0 +1,884 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func init() { register("kibana", func() Service { return NewKibana() }) }
+
+// Kibana is an in-memory fake of the Kibana HTTP APIs secflow calls: the
+// public Cases API (/api/cases …), detection-engine alert status and tags
+// (/api/detection_engine/signals/status|tags), connector execution
+// (/api/actions/connector/{id}/_execute), Agent Builder converse and
+// conversations (/api/agent_builder/…) and /api/status. Paths may carry a
+// /s/<space> prefix. Like Kibana it answers 401 without the sandbox API key
+// and 400 to a state-changing request without kbn-xsrf.
+type Kibana struct {
+	Faults
+	mu            sync.Mutex
+	seq           int
+	cases         []*kbCase
+	alerts        map[string]*AlertState
+	connectors    map[string]ConnectorResult
+	executions    []ConnectorExecution
+	conversations map[string]*Conversation
+	convOrder     []string
+}
+
+// AlertState is what the fake knows about one detection alert.
+type AlertState struct {
+	Status string   `json:"status"`
+	Tags   []string `json:"tags"`
+}
+
+// ConnectorResult is the Actions result the fake returns for a connector's
+// _execute. Status "ok" returns Data; any other status an error result.
+type ConnectorResult struct {
+	Status         string `json:"status"`
+	Data           any    `json:"data,omitempty"`
+	Message        string `json:"message,omitempty"`
+	ServiceMessage string `json:"service_message,omitempty"`
+}
+
+// ConnectorExecution is one _execute call received.
+type ConnectorExecution struct {
+	ConnectorID string         `json:"connector_id"`
+	Space       string         `json:"space"`
+	Params      map[string]any `json:"params"`
+	At          time.Time      `json:"at"`
+}
+
+// Conversation is one Agent Builder conversation held by the fake.
+type Conversation struct {
+	ID        string  `json:"id"`
+	AgentID   string  `json:"agent_id"`
+	Title     string  `json:"title"`
+	Rounds    []Round `json:"rounds"`
+	CreatedAt string  `json:"created_at"`
+	UpdatedAt string  `json:"updated_at"`
+}
+
+// Round is one converse exchange.
+type Round struct {
+	ID       string         `json:"id"`
+	Input    map[string]any `json:"input"`
+	Steps    []any          `json:"steps"`
+	Response map[string]any `json:"response"`
+}
+
+// Case is a snapshot of one case, as the sandbox page shows it.
+type Case struct {
+	ID          string    `json:"id"`
+	Space       string    `json:"space"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Owner       string    `json:"owner"`
+	Status      string    `json:"status"`
+	Severity    string    `json:"severity"`
+	Tags        []string  `json:"tags"`
+	Assignees   []string  `json:"assignees"`
+	Comments    []Comment `json:"comments"`
+	CreatedAt   string    `json:"created_at"`
+	Version     string    `json:"version"`
+}
+
+// Comment is one case attachment: a user comment or an alert.
+type Comment struct {
+	ID        string `json:"id"`
+	Type      string `json:"type"` // "user" or "alert"
+	Comment   string `json:"comment,omitempty"`
+	AlertID   string `json:"alertId,omitempty"`
+	Index     string `json:"index,omitempty"`
+	RuleID    string `json:"ruleId,omitempty"`
+	RuleName  string `json:"ruleName,omitempty"`
+	CreatedAt string `json:"created_at"`
+}
+
+type kbCase struct {
+	Case
+	seq          int
+	category     any
+	customFields []any
+	settings     map[string]any
+	connector    map[string]any
+	assignees    []any
+	comments     []map[string]any
+	closedAt     any
+	updatedAt    any
+	incremental  int
+}
+
+// NewKibana returns an empty fake Kibana.
+func NewKibana() *Kibana {
+	return &Kibana{alerts: map[string]*AlertState{}, connectors: map[string]ConnectorResult{},
+		conversations: map[string]*Conversation{}}
+}
+
+// Name implements Service.
+func (*Kibana) Name() string { return "kibana" }
+
+// Handler implements Service.
+func (k *Kibana) Handler() http.Handler {
+	return k.Faults.Wrap(http.HandlerFunc(k.serve), nil, func(status int) string {
+		return kbErrorBody(status, fmt.Sprintf("injected fault %d", status))
+	})
+}
+
+// Cases returns a snapshot of every case, oldest first, with comments.
+func (k *Kibana) Cases() []Case {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]Case, 0, len(k.cases))
+	for _, c := range k.cases {
+		cp := c.Case
+		cp.Tags = append([]string(nil), c.Tags...)
+		cp.Comments = append([]Comment(nil), c.Comments...)
+		out = append(out, cp)
+	}
+	return out
+}
+
+// Alert returns the status and tags the fake recorded for an alert id.
+func (k *Kibana) Alert(id string) (AlertState, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	a, ok := k.alerts[id]
+	if !ok {
+		return AlertState{}, false
+	}
+	return AlertState{Status: a.Status, Tags: append([]string(nil), a.Tags...)}, true
+}
+
+// SetConnectorResult configures what _execute returns for connector id.
+// Without one, _execute echoes {status: ok, data: {connector_id, params}}.
+func (k *Kibana) SetConnectorResult(id string, res ConnectorResult) {
+	k.mu.Lock()
+	k.connectors[id] = res
+	k.mu.Unlock()
+}
+
+// Executions returns every _execute call received, in order.
+func (k *Kibana) Executions() []ConnectorExecution {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]ConnectorExecution(nil), k.executions...)
+}
+
+// Conversations returns the Agent Builder conversations, oldest first.
+func (k *Kibana) Conversations() []Conversation {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]Conversation, 0, len(k.convOrder))
+	for _, id := range k.convOrder {
+		c := *k.conversations[id]
+		c.Rounds = append([]Round(nil), c.Rounds...)
+		out = append(out, c)
+	}
+	return out
+}
+
+func kbErrorBody(status int, msg string) string {
+	b, _ := json.Marshal(map[string]any{"statusCode": status, "error": http.StatusText(status), "message": msg})
+	return string(b)
+}
+
+func kbError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(kbErrorBody(status, msg)))
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func nowISO() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func (k *Kibana) serve(w http.ResponseWriter, r *http.Request) {
+	auth := r.Header.Get("Authorization")
+	if auth != "ApiKey "+KibanaAPIKey {
+		w.Header().Set("WWW-Authenticate", `Basic realm="sandbox", ApiKey`)
+		kbError(w, http.StatusUnauthorized, "Unauthorized")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("kbn-xsrf") == "" {
+		kbError(w, http.StatusBadRequest, "Request must contain a kbn-xsrf header.")
+		return
+	}
+	p := r.URL.Path
+	space := "default"
+	if strings.HasPrefix(p, "/s/") {
+		rest := strings.TrimPrefix(p, "/s/")
+		sp, tail, _ := strings.Cut(rest, "/")
+		space, p = sp, "/"+tail
+	}
+	var body map[string]any
+	if r.Body != nil && r.Method != http.MethodGet {
+		b, _ := readAll(r)
+		if len(strings.TrimSpace(string(b))) > 0 {
+			if err := json.Unmarshal(b, &body); err != nil {
+				kbError(w, http.StatusBadRequest, "[request body]: expected a plain object value, but found invalid JSON")
+				return
+			}
+		}
+	}
+	parts := splitPath(p)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case p == "/api/status":
+		writeJSON(w, 200, map[string]any{"name": "sandbox", "version": map[string]any{"number": "9.2.0"},
+			"status": map[string]any{"overall": map[string]any{"level": "available"}}})
+	case p == "/api/cases" && r.Method == http.MethodPost:
+		k.createCase(w, space, body)
+	case p == "/api/cases" && r.Method == http.MethodPatch:
+		k.patchCases(w, space, body)
+	case p == "/api/cases" && r.Method == http.MethodDelete:
+		k.deleteCases(w, space, r.URL.Query())
+	case p == "/api/cases/_find" && r.Method == http.MethodGet:
+		k.findCases(w, space, r.URL.Query())
+	case len(parts) == 4 && parts[1] == "cases" && parts[2] == "alerts" && r.Method == http.MethodGet:
+		k.casesByAlert(w, space, parts[3], r.URL.Query())
+	case len(parts) == 3 && parts[1] == "cases" && r.Method == http.MethodGet:
+		c := k.find(space, parts[2])
+		if c == nil {
+			kbError(w, 404, fmt.Sprintf("Saved object [cases/%s] not found", parts[2]))
+			return
+		}
+		writeJSON(w, 200, k.render(c, r.URL.Query().Get("includeComments") != "false"))
+	case len(parts) == 4 && parts[1] == "cases" && parts[3] == "comments" && r.Method == http.MethodPost:
+		k.addComment(w, space, parts[2], body)
+	case len(parts) == 5 && parts[1] == "cases" && parts[3] == "comments" && parts[4] == "_find" && r.Method == http.MethodGet:
+		c := k.find(space, parts[2])
+		if c == nil {
+			kbError(w, 404, fmt.Sprintf("Saved object [cases/%s] not found", parts[2]))
+			return
+		}
+		writeJSON(w, 200, map[string]any{"comments": k.commentsOf(c), "page": 1, "per_page": 20, "total": len(c.comments)})
+	case p == "/api/detection_engine/signals/status" && r.Method == http.MethodPost:
+		k.setAlertStatus(w, body)
+	case p == "/api/detection_engine/signals/tags" && r.Method == http.MethodPost:
+		k.setAlertTags(w, body)
+	case len(parts) == 5 && parts[1] == "actions" && parts[2] == "connector" && parts[4] == "_execute" && r.Method == http.MethodPost:
+		k.execute(w, space, parts[3], body)
+	case p == "/api/agent_builder/converse" && r.Method == http.MethodPost:
+		k.converse(w, body)
+	case len(parts) == 4 && parts[1] == "agent_builder" && parts[2] == "conversations" && r.Method == http.MethodGet:
+		c := k.conversations[parts[3]]
+		if c == nil {
+			kbError(w, 404, "Conversation not found: "+parts[3])
+			return
+		}
+		writeJSON(w, 200, c)
+	default:
+		kbError(w, 404, "Not Found")
+	}
+}
+
+var validSeverity = map[string]bool{"low": true, "medium": true, "high": true, "critical": true}
+var validStatus = map[string]bool{"open": true, "in-progress": true, "closed": true}
+var validOwner = map[string]bool{"securitySolution": true, "observability": true, "cases": true}
+
+func strList(v any) []string {
+	var out []string
+	for _, e := range asList(v) {
+		out = append(out, fmt.Sprint(e))
+	}
+	return out
+}
+
+func (k *Kibana) createCase(w http.ResponseWriter, space string, b map[string]any) {
+	title, _ := b["title"].(string)
+	desc, _ := b["description"].(string)
+	owner, _ := b["owner"].(string)
+	switch {
+	case title == "":
+		kbError(w, 400, "[request body.title]: expected value of type [string] but got [undefined]")
+		return
+	case len(title) > 160:
+		kbError(w, 400, "The length of the title is too long. The maximum length is 160.")
+		return
+	case b["description"] == nil:
+		kbError(w, 400, "[request body.description]: expected value of type [string] but got [undefined]")
+		return
+	case !validOwner[owner]:
+		kbError(w, 400, fmt.Sprintf("Invalid value \"%s\" supplied to \"owner\"", owner))
+		return
+	case b["connector"] == nil:
+		kbError(w, 400, "Invalid value \"undefined\" supplied to \"connector\"")
+		return
+	case b["settings"] == nil:
+		kbError(w, 400, "Invalid value \"undefined\" supplied to \"settings\"")
+		return
+	}
+	sev, _ := b["severity"].(string)
+	if sev == "" {
+		sev = "low"
+	}
+	if !validSeverity[sev] {
+		kbError(w, 400, fmt.Sprintf("Invalid value \"%s\" supplied to \"severity\"", sev))
+		return
+	}
+	k.seq++
+	c := &kbCase{Case: Case{ID: newID(), Space: space, Title: title, Description: desc, Owner: owner, Status: "open",
+		Severity: sev, Tags: strList(b["tags"]), CreatedAt: nowISO()}, incremental: len(k.cases) + 1}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	c.settings, _ = b["settings"].(map[string]any)
+	c.connector, _ = b["connector"].(map[string]any)
+	c.category = b["category"]
+	c.customFields, _ = b["customFields"].([]any)
+	c.assignees, _ = b["assignees"].([]any)
+	c.syncAssignees()
+	k.bump(c)
+	k.cases = append(k.cases, c)
+	writeJSON(w, 200, k.render(c, true))
+}
+
+func (c *kbCase) syncAssignees() {
+	c.Assignees = nil
+	for _, a := range c.assignees {
+		if m, ok := a.(map[string]any); ok {
+			c.Assignees = append(c.Assignees, fmt.Sprint(m["uid"]))
+		}
+	}
+}
+
+// bump gives c a new version.
+func (k *Kibana) bump(c *kbCase) {
+	k.seq++
+	c.seq = k.seq
+	c.Version = base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("[%d,1]", k.seq)))
+}
+
+func (k *Kibana) find(space, id string) *kbCase {
+	for _, c := range k.cases {
+		if c.ID == id && c.Space == space {
+			return c
+		}
+	}
+	return nil
+}
+
+var sandboxUser = map[string]any{"username": "sandbox", "full_name": "Sandbox User", "email": "sandbox@secflow.local", "profile_uid": "u_sandbox"}
+
+func (k *Kibana) commentsOf(c *kbCase) []any {
+	out := make([]any, 0, len(c.comments))
+	for _, cm := range c.comments {
+		out = append(out, cm)
+	}
+	return out
+}
+
+func (k *Kibana) render(c *kbCase, withComments bool) map[string]any {
+	alerts, users := 0, 0
+	for _, cm := range c.Comments {
+		if cm.Type == "alert" {
+			alerts++
+		} else {
+			users++
+		}
+	}
+	comments := []any{}
+	if withComments {
+		comments = k.commentsOf(c)
+	}
+	assignees := c.assignees
+	if assignees == nil {
+		assignees = []any{}
+	}
+	customFields := c.customFields
+	if customFields == nil {
+		customFields = []any{}
+	}
+	connector := c.connector
+	if connector == nil {
+		connector = map[string]any{"id": "none", "name": "none", "type": ".none", "fields": nil}
+	}
+	tags := c.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	var closedBy any
+	if c.Status == "closed" {
+		closedBy = sandboxUser
+	}
+	return map[string]any{
+		"id": c.ID, "version": c.Version, "incremental_id": c.incremental, "title": c.Title, "description": c.Description,
+		"owner": c.Owner, "status": c.Status, "severity": c.Severity, "tags": tags, "assignees": assignees,
+		"category": c.category, "customFields": customFields, "settings": c.settings, "connector": connector,
+		"comments": comments, "totalComment": users, "totalAlerts": alerts,
+		"created_at": c.CreatedAt, "created_by": sandboxUser, "updated_at": c.updatedAt, "updated_by": nil,
+		"closed_at": c.closedAt, "closed_by": closedBy, "external_service": nil, "duration": nil,
+		"observables": []any{}, "total_observables": 0,
+	}
+}
+
+func (k *Kibana) patchCases(w http.ResponseWriter, space string, b map[string]any) {
+	items, _ := b["cases"].([]any)
+	if len(items) == 0 {
+		kbError(w, 400, "[request body.cases]: array must have at least 1 element")
+		return
+	}
+	var updated []*kbCase
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		id, _ := m["id"].(string)
+		version, _ := m["version"].(string)
+		c := k.find(space, id)
+		if c == nil {
+			kbError(w, 404, fmt.Sprintf("These cases %s do not exist. Please check you have the correct ids.", id))
+			return
+		}
+		if version == "" || version != c.Version {
+			kbError(w, 409, fmt.Sprintf("These cases %s has been updated. Please refresh before saving additional updates.", id))
+			return
+		}
+		if len(m) <= 2 {
+			kbError(w, 406, "All update fields are identical to current version.")
+			return
+		}
+	}
+	for _, it := range items {
+		m := it.(map[string]any)
+		c := k.find(space, m["id"].(string))
+		for f, v := range m {
+			switch f {
+			case "id", "version":
+			case "title":
+				c.Title = fmt.Sprint(v)
+			case "description":
+				c.Description = fmt.Sprint(v)
+			case "tags":
+				c.Tags = strList(v)
+			case "severity":
+				s := fmt.Sprint(v)
+				if !validSeverity[s] {
+					kbError(w, 400, fmt.Sprintf("Invalid value \"%s\" supplied to \"severity\"", s))
+					return
+				}
+				c.Severity = s
+			case "status":
+				s := fmt.Sprint(v)
+				if !validStatus[s] {
+					kbError(w, 400, fmt.Sprintf("Invalid value \"%s\" supplied to \"status\"", s))
+					return
+				}
+				c.Status = s
+				if s == "closed" {
+					c.closedAt = nowISO()
+				} else {
+					c.closedAt = nil
+				}
+			case "assignees":
+				c.assignees, _ = v.([]any)
+				c.syncAssignees()
+			case "category":
+				c.category = v
+			case "customFields":
+				c.customFields, _ = v.([]any)
+			case "settings":
+				c.settings, _ = v.(map[string]any)
+			case "connector":
+				c.connector, _ = v.(map[string]any)
+			default:
+				kbError(w, 400, fmt.Sprintf("invalid keys \"%s\"", f))
+				return
+			}
+		}
+		c.updatedAt = nowISO()
+		k.bump(c)
+		updated = append(updated, c)
+	}
+	out := make([]any, len(updated))
+	for i, c := range updated {
+		out[i] = k.render(c, false)
+	}
+	writeJSON(w, 200, out)
+}
+
+func (k *Kibana) deleteCases(w http.ResponseWriter, space string, q url.Values) {
+	var ids []string
+	for _, v := range q["ids"] {
+		var list []string
+		if json.Unmarshal([]byte(v), &list) == nil {
+			ids = append(ids, list...)
+		} else {
+			ids = append(ids, v)
+		}
+	}
+	for _, id := range ids {
+		for i, c := range k.cases {
+			if c.ID == id && c.Space == space {
+				k.cases = append(k.cases[:i], k.cases[i+1:]...)
+				break
+			}
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (k *Kibana) addComment(w http.ResponseWriter, space, id string, b map[string]any) {
+	c := k.find(space, id)
+	if c == nil {
+		kbError(w, 404, fmt.Sprintf("Saved object [cases/%s] not found", id))
+		return
+	}
+	typ, _ := b["type"].(string)
+	owner, _ := b["owner"].(string)
+	if owner != c.Owner {
+		kbError(w, 400, fmt.Sprintf("The owner field of the comment must match the case owner \"%s\"", c.Owner))
+		return
+	}
+	cm := map[string]any{"id": newID(), "type": typ, "owner": owner, "created_at": nowISO(), "created_by": sandboxUser,
+		"pushed_at": nil, "pushed_by": nil, "updated_at": nil, "updated_by": nil}
+	rec := Comment{ID: cm["id"].(string), Type: typ, CreatedAt: cm["created_at"].(string)}
+	switch typ {
+	case "user":
+		text, _ := b["comment"].(string)
+		if strings.TrimSpace(text) == "" {
+			kbError(w, 400, "The comment field cannot be an empty string.")
+			return
+		}
+		cm["comment"] = text
+		rec.Comment = text
+	case "alert":
+		rule, _ := b["rule"].(map[string]any)
+		if b["alertId"] == nil || b["index"] == nil {
+			kbError(w, 400, "Invalid value \"undefined\" supplied to \"alertId\"")
+			return
+		}
+		cm["alertId"], cm["index"], cm["rule"] = b["alertId"], b["index"], rule
+		rec.AlertID = strings.Join(strList(b["alertId"]), ",")
+		rec.Index = strings.Join(strList(b["index"]), ",")
+		if rule != nil {
+			rec.RuleID, _ = rule["id"].(string)
+			rec.RuleName, _ = rule["name"].(string)
+		}
+	default:
+		kbError(w, 400, fmt.Sprintf("Invalid value \"%s\" supplied to \"type\"", typ))
+		return
+	}
+	k.bump(c)
+	cm["version"] = c.Version
+	c.comments = append(c.comments, cm)
+	c.Comments = append(c.Comments, rec)
+	writeJSON(w, 200, k.render(c, true))
+}
+
+func (k *Kibana) findCases(w http.ResponseWriter, space string, q url.Values) {
+	tags := multi(q, "tags")
+	owners := multi(q, "owner")
+	statuses := multi(q, "status")
+	severities := multi(q, "severity")
+	search := strings.ToLower(q.Get("search"))
+	page, perPage := atoiDefault(q.Get("page"), 1), atoiDefault(q.Get("perPage"), 20)
+	var matched []*kbCase
+	counts := map[string]int{}
+	for _, c := range k.cases {
+		if c.Space != space || !anyIn(owners, c.Owner) || !anyIn(severities, c.Severity) {
+			continue
+		}
+		if len(tags) > 0 && !intersects(tags, c.Tags) {
+			continue
+		}
+		if search != "" && !strings.Contains(strings.ToLower(c.Title+" "+c.Description), search) && c.ID != search {
+			continue
+		}
+		counts[c.Status]++
+		if !anyIn(statuses, c.Status) {
+			continue
+		}
+		matched = append(matched, c)
+	}
+	if q.Get("sortOrder") == "desc" {
+		sort.SliceStable(matched, func(i, j int) bool { return matched[i].seq > matched[j].seq })
+	}
+	from := (page - 1) * perPage
+	out := []any{}
+	for i := from; i < len(matched) && i < from+perPage; i++ {
+		out = append(out, k.render(matched[i], false))
+	}
+	writeJSON(w, 200, map[string]any{"cases": out, "page": page, "per_page": perPage, "total": len(matched),
+		"count_open_cases": counts["open"], "count_in_progress_cases": counts["in-progress"], "count_closed_cases": counts["closed"]})
+}
+
+func multi(q url.Values, key string) []string {
+	var out []string
+	for _, v := range append(q[key], q[key+"[]"]...) {
+		for _, p := range strings.Split(v, ",") {
+			if p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func anyIn(list []string, v string) bool {
+	if len(list) == 0 {
+		return true
+	}
+	for _, e := range list {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func atoiDefault(s string, d int) int {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return n
+	}
+	return d
+}
+
+func (k *Kibana) casesByAlert(w http.ResponseWriter, space, alertID string, q url.Values) {
+	owners := multi(q, "owner")
+	out := []any{}
+	for _, c := range k.cases {
+		if c.Space != space || !anyIn(owners, c.Owner) {
+			continue
+		}
+		alerts, users, hit := 0, 0, false
+		for _, cm := range c.Comments {
+			if cm.Type == "alert" {
+				alerts++
+				for _, id := range strings.Split(cm.AlertID, ",") {
+					if id == alertID {
+						hit = true
+					}
+				}
+			} else {
+				users++
+			}
+		}
+		if hit {
+			out = append(out, map[string]any{"id": c.ID, "title": c.Title, "description": c.Description, "status": c.Status,
+				"createdAt": c.CreatedAt, "totals": map[string]any{"alerts": alerts, "userComments": users}})
+		}
+	}
+	writeJSON(w, 200, out)
+}
+
+func updateByQueryResult(n int) map[string]any {
+	return map[string]any{"took": 1, "timed_out": false, "total": n, "updated": n, "deleted": 0, "batches": 1,
+		"version_conflicts": 0, "noops": 0, "retries": map[string]any{"bulk": 0, "search": 0}, "throttled_millis": 0,
+		"requests_per_second": -1, "throttled_until_millis": 0, "failures": []any{}}
+}
+
+var validAlertStatus = map[string]bool{"open": true, "closed": true, "acknowledged": true, "in-progress": true}
+
+func (k *Kibana) alert(id string) *AlertState {
+	a := k.alerts[id]
+	if a == nil {
+		a = &AlertState{Status: "open", Tags: []string{}}
+		k.alerts[id] = a
+	}
+	return a
+}
+
+func (k *Kibana) setAlertStatus(w http.ResponseWriter, b map[string]any) {
+	status, _ := b["status"].(string)
+	if !validAlertStatus[status] {
+		kbError(w, 400, fmt.Sprintf("[request body]: status: Invalid enum value. Expected 'open' | 'closed' | 'acknowledged' | 'in-progress', received '%s'", status))
+		return
+	}
+	ids := strList(b["signal_ids"])
+	if len(ids) == 0 && b["query"] == nil {
+		kbError(w, 400, "[request body]: Invalid input: signal_ids or query is required")
+		return
+	}
+	for _, id := range ids {
+		k.alert(id).Status = status
+	}
+	writeJSON(w, 200, updateByQueryResult(len(ids)))
+}
+
+func (k *Kibana) setAlertTags(w http.ResponseWriter, b map[string]any) {
+	ids := strList(b["ids"])
+	tags, _ := b["tags"].(map[string]any)
+	if len(ids) == 0 || tags == nil {
+		kbError(w, 400, "[request body]: ids and tags are required")
+		return
+	}
+	add, remove := strList(tags["tags_to_add"]), strList(tags["tags_to_remove"])
+	if intersects(add, remove) {
+		kbError(w, 400, "Duplicate tags were found in the tags_to_add and tags_to_remove parameters.")
+		return
+	}
+	for _, id := range ids {
+		a := k.alert(id)
+		kept := []string{}
+		for _, t := range a.Tags {
+			if !anyIn(remove, t) || len(remove) == 0 {
+				kept = append(kept, t)
+			}
+		}
+		for _, t := range add {
+			if !intersects([]string{t}, kept) {
+				kept = append(kept, t)
+			}
+		}
+		a.Tags = kept
+	}
+	writeJSON(w, 200, updateByQueryResult(len(ids)))
+}
+
+func (k *Kibana) execute(w http.ResponseWriter, space, id string, b map[string]any) {
+	params, ok := b["params"].(map[string]any)
+	if !ok {
+		kbError(w, 400, "[request body.params]: expected value of type [object] but got [undefined]")
+		return
+	}
+	k.executions = append(k.executions, ConnectorExecution{ConnectorID: id, Space: space, Params: params, At: time.Now().UTC()})
+	res, ok := k.connectors[id]
+	if !ok {
+		writeJSON(w, 200, map[string]any{"status": "ok", "connector_id": id, "data": map[string]any{"connector_id": id, "params": params}})
+		return
+	}
+	out := map[string]any{"status": res.Status, "connector_id": id}
+	if res.Status == "ok" {
+		out["data"] = res.Data
+	} else {
+		out["message"] = res.Message
+		if res.ServiceMessage != "" {
+			out["service_message"] = res.ServiceMessage
+		}
+		out["retry"] = false
+	}
+	writeJSON(w, 200, out)
+}
+
+func (k *Kibana) converse(w http.ResponseWriter, b map[string]any) {
+	input, _ := b["input"].(string)
+	if strings.TrimSpace(input) == "" {
+		kbError(w, 400, "[request body.input]: expected value of type [string] but got [undefined]")
+		return
+	}
+	agent, _ := b["agent_id"].(string)
+	if agent == "" {
+		agent = "elastic-ai-agent"
+	}
+	convID, _ := b["conversation_id"].(string)
+	var conv *Conversation
+	if convID != "" {
+		conv = k.conversations[convID]
+		if conv == nil {
+			kbError(w, 404, "Conversation not found: "+convID)
+			return
+		}
+	} else {
+		conv = &Conversation{ID: newID(), AgentID: agent, Title: truncate(input, 60), CreatedAt: nowISO()}
+		k.conversations[conv.ID] = conv
+		k.convOrder = append(k.convOrder, conv.ID)
+	}
+	conv.UpdatedAt = nowISO()
+	msg := fmt.Sprintf("Sandbox agent %s triage summary. You asked: %q. Assessment: the activity is consistent with the alert; review the host and user context before closing.",
+		agent, truncate(input, 200))
+	response := map[string]any{"message": msg}
+	if schema, ok := b["output_schema"].(map[string]any); ok {
+		so := exampleFor(schema, input)
+		response["structured_output"] = so
+		enc, _ := json.Marshal(so)
+		response["message"] = string(enc)
+	}
+	roundID := newID()
+	steps := []any{map[string]any{"type": "reasoning", "reasoning": "Sandbox agent read the input (" + strconv.Itoa(len(strings.Fields(input))) + " words)."}}
+	conv.Rounds = append(conv.Rounds, Round{ID: roundID, Input: map[string]any{"message": input}, Steps: steps, Response: response})
+	in, out := len(strings.Fields(input)), len(strings.Fields(fmt.Sprint(response["message"])))
+	connector, _ := b["connector_id"].(string)
+	if connector == "" {
+		connector = "sandbox-llm"
+	}
+	writeJSON(w, 200, map[string]any{"conversation_id": conv.ID, "round_id": roundID, "trace_id": "sandbox-" + roundID[:8],
+		"steps": steps, "response": response, "started_at": nowISO(), "time_to_first_token": 5, "time_to_last_token": 10,
+		"model_usage": map[string]any{"connector_id": connector, "llm_calls": 1, "input_tokens": in, "output_tokens": out}})
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// exampleFor builds a deterministic value satisfying a JSON schema: enum
+// values mentioned in hint win over the first one; strings mention the hint.
+func exampleFor(schema map[string]any, hint string) any {
+	if enum, ok := schema["enum"].([]any); ok && len(enum) > 0 {
+		lh := strings.ToLower(hint)
+		for _, e := range enum {
+			if s, ok := e.(string); ok && strings.Contains(lh, strings.ToLower(s)) {
+				return e
+			}
+		}
+		return enum[0]
+	}
+	if c, ok := schema["const"]; ok {
+		return c
+	}
+	typ, _ := schema["type"].(string)
+	if list, ok := schema["type"].([]any); ok && len(list) > 0 {
+		typ, _ = list[0].(string)
+	}
+	if typ == "" && schema["properties"] != nil {
+		typ = "object"
+	}
+	switch typ {
+	case "object":
+		props, _ := schema["properties"].(map[string]any)
+		out := map[string]any{}
+		for name, ps := range props {
+			pm, _ := ps.(map[string]any)
+			out[name] = exampleFor(pm, hint)
+		}
+		return out
+	case "array":
+		items, _ := schema["items"].(map[string]any)
+		n := 1
+		if v, ok := num(schema["minItems"]); ok && v > 1 {
+			n = int(v)
+		}
+		out := make([]any, n)
+		for i := range out {
+			out[i] = exampleFor(items, hint)
+		}
+		return out
+	case "number":
+		return 0.5
+	case "integer":
+		return 1.0
+	case "boolean":
+		return false
+	case "null":
+		return nil
+	}
+	return "sandbox: " + truncate(hint, 80)
+}
