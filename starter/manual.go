@@ -1,0 +1,136 @@
+package starter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/secflow/secflow/interpreter"
+	"github.com/secflow/secflow/interpreter/schema"
+	"github.com/secflow/secflow/internal/searchattr"
+)
+
+// ManualRequest checks inputs against the definition's input schema and
+// builds the start request of a manual run. Defaults are applied for
+// validation only: the run receives inputs as given and applies the same
+// defaults itself. problems lists every validation problem ("<path>: <msg>");
+// when it is non-empty the request must not be started.
+//
+// The workflow ID is "<definition id>/manual/<idempotency key>" (the key
+// hashed when it is not a short plain token), so repeating a request with
+// the same key finds the first run; without a key it is
+// "<definition id>/manual/<random uuid>".
+func ManualRequest(def *interpreter.Definition, inputs map[string]any, idempotencyKey string) (StartRequest, []string) {
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	if def.Inputs != nil {
+		if problems := schema.Validate(def.Inputs, schema.ApplyDefaults(def.Inputs, inputs)); len(problems) > 0 {
+			return StartRequest{}, problems
+		}
+	}
+	key := idempotencyKey
+	if key == "" {
+		key = newRequestID()
+	}
+	summary := def.Name
+	if summary == "" {
+		summary = def.ID
+	}
+	return StartRequest{
+		WorkflowID: def.ID + "/manual/" + idPart(key),
+		Definition: def,
+		Input: interpreter.RunInput{
+			Definition:  def,
+			Inputs:      inputs,
+			TriggeredBy: interpreter.TriggeredByManual,
+			SpaceID:     defaultSpace,
+		},
+		SearchAttributes: map[string]string{
+			searchattr.WorkflowName.GetName(): def.ID,
+			searchattr.TriggerType.GetName():  interpreter.TriggeredByManual,
+		},
+		Summary: summary + " (manual)",
+	}, nil
+}
+
+// manualBody is the body of POST /api/v1/workflows/{id}/run.
+type manualBody struct {
+	Inputs map[string]any `json:"inputs"`
+}
+
+// manualResponse answers a manual run.
+type manualResponse struct {
+	StartResult
+	// WorkflowExecutionID mirrors Kibana's run API answer.
+	WorkflowExecutionID string  `json:"workflowExecutionId"`
+	ElapsedMs           float64 `json:"elapsedMs"`
+}
+
+func (s *Server) handleManualRun(req *request) (int, any, *apiError) {
+	id := req.r.PathValue("id")
+	def, ok := s.cfg.Definitions.Get(id)
+	if !ok || def == nil {
+		return 0, nil, errorf(http.StatusNotFound, "unknown_definition", "no definition %q", id)
+	}
+	if !def.Enabled {
+		return 0, nil, errorf(http.StatusConflict, "definition_disabled", "definition %q is disabled (enabled: false)", id)
+	}
+	var body manualBody
+	if len(bytes.TrimSpace(req.body)) > 0 {
+		if err := checkDepth(req.body, s.cfg.Limits.MaxDepth); err != nil {
+			return 0, nil, errorf(http.StatusBadRequest, "too_deep", "%v", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(req.body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			return 0, nil, errorf(http.StatusBadRequest, "malformed", `body must be {"inputs": {...}}: %v`, err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return 0, nil, errorf(http.StatusBadRequest, "malformed", "body must hold one JSON object")
+		}
+	}
+	key := strings.TrimSpace(req.r.Header.Get("Idempotency-Key"))
+	if len(key) > 255 {
+		return 0, nil, errorf(http.StatusBadRequest, "bad_idempotency_key", "Idempotency-Key longer than 255 characters")
+	}
+	sreq, problems := ManualRequest(def, body.Inputs, key)
+	if len(problems) > 0 {
+		e := errorf(http.StatusBadRequest, "invalid_inputs", "%s", inputError(problems))
+		e.extra = map[string]any{"problems": problems}
+		return 0, nil, e
+	}
+	r, err := s.start(req.r.Context(), sreq, interpreter.TriggeredByManual)
+	if err != nil {
+		req.log.Error("manual run start failed", "definition", id, "workflowId", sreq.WorkflowID, "error", err)
+		switch {
+		case errors.Is(err, ErrUnavailable):
+			e := errorf(http.StatusServiceUnavailable, "temporal_unavailable", "Temporal is unavailable; retry later")
+			e.retryAfter = 5 * time.Second
+			return 0, nil, e
+		case errors.Is(err, ErrTooLarge):
+			return 0, nil, errorf(http.StatusRequestEntityTooLarge, "input_too_large", "%v", err)
+		}
+		return 0, nil, errorf(http.StatusInternalServerError, "start_failed", "starting the run failed: %v", err)
+	}
+	req.log.Info("manual run "+r.Status, "definition", id, "workflowId", r.WorkflowID, "runId", r.RunID)
+	code := http.StatusOK
+	if r.Status == StatusStarted {
+		code = http.StatusCreated
+	}
+	return code, manualResponse{StartResult: r, WorkflowExecutionID: r.WorkflowID,
+		ElapsedMs: float64(s.cfg.Now().Sub(req.received).Microseconds()) / 1000}, nil
+}
+
+// inputError is Kibana's message for invalid inputs.
+func inputError(problems []string) string {
+	if msg := schema.InputError(problems); msg != "" {
+		return msg
+	}
+	return fmt.Sprintf("Workflow input validation failed: %s", strings.Join(problems, "; "))
+}
