@@ -20,8 +20,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/internal/searchattr"
+	"github.com/secflow/secflow/interpreter"
 )
 
 // Start outcomes.

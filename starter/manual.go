@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secflow/secflow/internal/searchattr"
 	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/interpreter/schema"
-	"github.com/secflow/secflow/internal/searchattr"
 )
 
 // ManualRequest checks inputs against the definition's input schema and

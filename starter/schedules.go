@@ -22,8 +22,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/internal/searchattr"
+	"github.com/secflow/secflow/interpreter"
 )
 
 // SchedulePrefix starts the ID of every schedule secflow manages; other
