@@ -37,6 +37,17 @@ type Service interface {
 	Handler() http.Handler
 }
 
+// StreamService is implemented by fakes that also speak a non-HTTP protocol
+// (the SMTP fake) on a listener of their own. Start serves it next to the
+// HTTP handler; Addr(name) returns its host:port.
+type StreamService interface {
+	// Serve accepts connections on ln until Close; record adds an entry to
+	// what the sandbox received.
+	Serve(ln net.Listener, record func(Request)) error
+	// Close stops serving.
+	Close() error
+}
+
 // factories holds the service constructors registered by init() in each
 // service file, keyed by name.
 var factories = map[string]func() Service{}
@@ -56,11 +67,13 @@ type Sandbox struct {
 	urls     map[string]string
 	servers  []*http.Server
 	received []Request
+	addrs    map[string]string
+	streams  []StreamService
 }
 
 // Start starts every registered fake on a free 127.0.0.1 port.
 func Start() (*Sandbox, error) {
-	s := &Sandbox{services: map[string]Service{}, urls: map[string]string{}}
+	s := &Sandbox{services: map[string]Service{}, urls: map[string]string{}, addrs: map[string]string{}}
 	names := make([]string, 0, len(factories))
 	for n := range factories {
 		names = append(names, n)
@@ -82,12 +95,33 @@ func Start() (*Sandbox, error) {
 				_ = err // the listener was closed; nothing to report
 			}
 		}()
+		if ss, ok := svc.(StreamService); ok {
+			sln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				s.Close()
+				return nil, fmt.Errorf("sandbox: listen for %s stream: %w", n, err)
+			}
+			s.addrs[n] = sln.Addr().String()
+			s.streams = append(s.streams, ss)
+			go func() { _ = ss.Serve(sln, s.add) }()
+		}
 	}
 	return s, nil
 }
 
 // URL returns the base URL of the named fake ("" if it does not exist).
 func (s *Sandbox) URL(name string) string { return s.urls[name] }
+
+// Addr returns the host:port of the named fake's non-HTTP listener (the
+// SMTP fake), "" if it has none.
+func (s *Sandbox) Addr(name string) string { return s.addrs[name] }
+
+// add appends r to what the sandbox received.
+func (s *Sandbox) add(r Request) {
+	s.mu.Lock()
+	s.received = append(s.received, r)
+	s.mu.Unlock()
+}
 
 // Service returns the named fake, for tests that inspect its state.
 func (s *Sandbox) Service(name string) Service { return s.services[name] }
@@ -116,6 +150,9 @@ func (s *Sandbox) Close() {
 	defer cancel()
 	for _, srv := range s.servers {
 		_ = srv.Shutdown(ctx)
+	}
+	for _, ss := range s.streams {
+		_ = ss.Close()
 	}
 }
 
