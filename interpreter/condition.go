@@ -1,0 +1,73 @@
+package interpreter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/secflow/secflow/interpreter/kql"
+	"github.com/secflow/secflow/interpreter/step"
+)
+
+// evalCondition implements the condition algorithm of §5.1 for the step
+// with id stepID: the condition is rendered first (so "${{ … }}" can yield
+// a real boolean), then booleans are taken as they are, undefined is false,
+// "true"/"false" short-circuit and any other string is KQL evaluated
+// against the full context. Errors carry Kibana's texts.
+func (r *run) evalCondition(cond any, ctx map[string]any, stepID string) (bool, error) {
+	if b, ok := cond.(bool); ok {
+		return b, nil
+	}
+	rendered, err := r.tpl.Render(cond, ctx)
+	if err != nil {
+		return false, step.AsError(err)
+	}
+	switch v := rendered.(type) {
+	case bool:
+		return v, nil
+	case nil:
+		if cond == nil {
+			return false, nil
+		}
+		return false, nil
+	case string:
+		t := strings.TrimSpace(v)
+		switch t {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		ok, err := kql.Eval(v, ctx, r.now())
+		if err != nil {
+			var se *kql.SyntaxError
+			if errors.As(err, &se) {
+				return false, &step.Error{Type: "Error", Message: fmt.Sprintf("Syntax error in condition %q for step %s: %s", v, stepID, err.Error())}
+			}
+			return false, step.AsError(err)
+		}
+		return ok, nil
+	default:
+		b, _ := json.Marshal(v)
+		return false, &step.Error{Type: "Error", Message: fmt.Sprintf(
+			"Invalid condition type for step %s. Got %s (type: %s), but expected boolean or string (KQL expression).",
+			stepID, string(b), jsTypeOf(v))}
+	}
+}
+
+// jsTypeOf returns JavaScript's typeof for a JSON-like value.
+func jsTypeOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "undefined"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case float64, float32, int, int64, int32, json.Number:
+		return "number"
+	default:
+		return "object"
+	}
+}

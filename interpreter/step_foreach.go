@@ -1,0 +1,184 @@
+package interpreter
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/secflow/secflow/interpreter/step"
+)
+
+// step_foreach.go: `type: foreach` and the step-level `foreach:` modifier
+// (§6.1.2), with max-iterations, iteration-on-failure and iteration-timeout.
+
+func init() { define("foreach", true, runForeach) }
+
+func runForeach(c *call) (any, error) {
+	items, err := c.resolveItems()
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.forEachItem(items, func(ctx workflow.Context, isc *scope) error {
+		return c.r.runSteps(ctx, isc, c.s.Steps)
+	})
+}
+
+// stepLevelForeach runs s once per item of its `foreach:`. The synthetic
+// loop is recorded as foreach_<name> (type foreach) at s's path; iteration
+// i runs s at <path>/foreach[i], with its timeout per iteration (§2.1).
+func (r *run) stepLevelForeach(ctx workflow.Context, sc *scope, s *Step, path string, at attempt) error {
+	name := "foreach_" + s.Name
+	r.aliases[name] = s
+	c := &call{r: r, ctx: ctx, sc: sc, s: s, name: name, path: path, at: at}
+	rec := r.startRecord(path, "foreach", at.n)
+	items, err := c.resolveItems()
+	if err == nil {
+		err = c.forEachItem(items, func(ctx workflow.Context, isc *scope) error {
+			return r.runTimed(ctx, isc, s, isc.path, attempt{policy: at.policy})
+		})
+	}
+	err = c.classify(err)
+	r.finish(sc, s, rec, c, nil, err)
+	return err
+}
+
+// forEachItem runs body once per item with foreach = {items, item, index,
+// total} in scope, honouring max-iterations and loop signals.
+func (c *call) forEachItem(items []any, body func(workflow.Context, *scope) error) error {
+	total := len(items)
+	c.setState(map[string]any{"items": items, "total": total})
+	limit, onLimit := iterationLimit(c.s.MaxIterations)
+	for i := 0; i < total; i++ {
+		if limit > 0 && i >= limit {
+			if onLimit == "continue" {
+				break
+			}
+			return step.Errorf("Error", "Foreach step %q exceeded max-iterations limit of %d. Processed %d of %d items.", c.s.Name, limit, i, total)
+		}
+		st := map[string]any{"items": items, "item": items[i], "index": i, "total": total}
+		c.setState(st)
+		isc := c.inner(fmt.Sprintf("foreach[%d]", i))
+		isc.foreach = st
+		err := c.iteration(isc, body)
+		if ls, ok := err.(*loopSignal); ok {
+			if ls.brk {
+				break
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// iteration runs one loop iteration under iteration-timeout and
+// iteration-on-failure.
+func (c *call) iteration(isc *scope, body func(workflow.Context, *scope) error) error {
+	s := c.s
+	timed := func(ctx workflow.Context, sc *scope) error {
+		if s.IterationTimeout == "" {
+			return body(ctx, sc)
+		}
+		d, err := parseDuration(s.IterationTimeout)
+		if err != nil {
+			return &failure{E: step.AsError(err)}
+		}
+		return c.r.inZone(ctx, sc, d, stepTimeoutError(s.IterationTimeout), body)
+	}
+	if p := s.IterationOnFailure; p != nil {
+		return c.r.withPolicy(c.ctx, isc, s, isc.path, p, false, func(ctx workflow.Context, sc *scope, _ attempt) error {
+			return timed(ctx, sc)
+		})
+	}
+	return timed(c.ctx, isc)
+}
+
+// iterationLimit returns max-iterations (0: none) and its on-limit.
+func iterationLimit(m *MaxIterations) (int, string) {
+	if m == nil || m.Limit <= 0 {
+		return 0, ""
+	}
+	return m.Limit, m.OnLimit
+}
+
+// barePath matches a legacy bare context path (steps.search.output.hits).
+var barePath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+|\[[0-9]+\])+$`)
+
+// resolveItems resolves the `foreach:` value (§6.1.2): a YAML list is used
+// as is (rendered); a whole "{{ … }}" string is evaluated with its type; any
+// other string is rendered; a string result is parsed as JSON; the result
+// must be an array. A legacy bare context path is accepted too.
+func (c *call) resolveItems() ([]any, error) {
+	raw := c.s.Foreach
+	ctx := c.context()
+	var v any
+	var err error
+	expr := ""
+	switch x := raw.(type) {
+	case string:
+		expr = x
+		t := strings.TrimSpace(x)
+		if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") {
+			v, err = c.r.tpl.Evaluate(t, ctx)
+		} else {
+			v, err = c.r.tpl.Render(x, ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := v.(string); ok {
+			var parsed any
+			if jerr := json.Unmarshal([]byte(s), &parsed); jerr != nil {
+				if barePath.MatchString(strings.TrimSpace(s)) {
+					if pv, perr := c.r.tpl.Evaluate(strings.TrimSpace(s), ctx); perr == nil && pv != nil {
+						parsed, jerr = pv, nil
+					}
+				}
+				if jerr != nil {
+					return nil, step.Errorf("Error", "Unable to parse rendered value: %s", s)
+				}
+			}
+			v = parsed
+		}
+	default:
+		b, _ := json.Marshal(raw)
+		expr = string(b)
+		if v, err = c.r.tpl.Render(raw, ctx); err != nil {
+			return nil, err
+		}
+	}
+	if items, ok := asList(v); ok {
+		return items, nil
+	}
+	msg := fmt.Sprintf("Foreach expression must evaluate to an array. Expression %q resolved to %s", expr, jsTypeOf(v))
+	if v != nil {
+		b, _ := json.Marshal(v)
+		if len(b) > 100 {
+			b = b[:100]
+		}
+		msg += ": " + string(b)
+	}
+	return nil, step.Errorf("Error", "%s.", msg)
+}
+
+// asList returns v as []any when it is any kind of slice.
+func asList(v any) ([]any, bool) {
+	if l, ok := v.([]any); ok {
+		return l, true
+	}
+	rv := reflect.ValueOf(v)
+	if v == nil || rv.Kind() != reflect.Slice {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}

@@ -1,0 +1,21 @@
+package interpreter
+
+import "github.com/secflow/secflow/interpreter/step"
+
+// step_if.go: `type: if` (§6.1.1). The condition follows §5.1; true runs
+// `steps`, false runs `else` if any. The step has no output.
+
+func init() { define("if", true, runIf) }
+
+func runIf(c *call) (any, error) {
+	ok, err := c.r.evalCondition(c.s.Condition, c.context(), c.s.Name)
+	if err != nil {
+		return nil, step.AsError(err)
+	}
+	c.input = map[string]any{"condition": c.s.Condition}
+	branch := c.s.Steps
+	if !ok {
+		branch = c.s.Else
+	}
+	return nil, c.r.runSteps(c.ctx, c.inner(""), branch)
+}
