@@ -11,10 +11,10 @@ import (
 
 // call is one execution of one step, handed to its executor.
 type call struct {
-	r    *run
-	ctx  workflow.Context
-	sc   *scope
-	s    *Step
+	r   *run
+	ctx workflow.Context
+	sc  *scope
+	s   *Step
 	// name is the name the result is stored under (s.Name, or a synthetic
 	// foreach_<name>).
 	name string

@@ -19,9 +19,9 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/secflow/secflow/internal/searchattr"
 	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/interpreter/step"
-	"github.com/secflow/secflow/internal/searchattr"
 )
 
 // Definitions is what the worker needs from the definition store
