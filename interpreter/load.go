@@ -92,10 +92,13 @@ func Slug(file string) string {
 type locator struct {
 	val map[string]Pos
 	key map[string]Pos
+	// misspelled holds the paths that an unknown key probably meant (its
+	// "did you mean"), so that validation does not also report them missing.
+	misspelled map[string]bool
 }
 
 func newLocator() *locator {
-	return &locator{val: map[string]Pos{}, key: map[string]Pos{}}
+	return &locator{val: map[string]Pos{}, key: map[string]Pos{}, misspelled: map[string]bool{}}
 }
 
 // maxNodes bounds the number of YAML nodes decoded, so that alias expansion
@@ -223,7 +226,7 @@ func (l *loader) visit(n *yaml.Node, depth int) bool {
 	return true
 }
 
-var installRE = regexp.MustCompile(`__install__\.([A-Za-z0-9_-]+)`)
+var installRE = regexp.MustCompile(`__install__\.([A-Za-z0-9_-]*[A-Za-z0-9])`)
 
 // substituteInstall replaces __install__.<name> placeholders in every scalar
 // value (not in keys, not under template-metadata) with the configured
@@ -596,6 +599,7 @@ func (l *loader) unknownKey(k *yaml.Node, path, key, where string, allowed []str
 	msg := fmt.Sprintf("unknown key %q in %s", key, where)
 	if s := suggest(key, allowed); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
+		l.loc.misspelled[joinPath(parentPath(path), s)] = true
 	}
 	l.errorf(k, path, CodeUnknownKey, "%s", msg)
 }
@@ -715,9 +719,10 @@ func (l *loader) triggers(n *yaml.Node, path string, def *Definition) {
 	for i, c := range seq.Content {
 		p := indexPath(path, i)
 		l.record(p, nil, c)
-		if t, ok := l.trigger(c, p, def); ok {
-			def.Triggers = append(def.Triggers, t)
-		}
+		// Keep every entry (even a broken one, already reported) so that
+		// indices match the YAML paths used by validation.
+		t, _ := l.trigger(c, p, def)
+		def.Triggers = append(def.Triggers, t)
 	}
 }
 
@@ -1186,9 +1191,13 @@ func (l *loader) stepList(n *yaml.Node, path string, min1 bool, depth int) []*St
 	for i, c := range seq.Content {
 		p := indexPath(path, i)
 		l.record(p, nil, c)
-		if s := l.step(c, p, depth+1); s != nil {
-			out = append(out, s)
+		s := l.step(c, p, depth+1)
+		if s == nil {
+			// Keep a placeholder (the problem is reported) so that indices
+			// match the YAML paths used by validation.
+			s = &Step{Pos: l.pos(c)}
 		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -1467,6 +1476,7 @@ func (l *loader) cases(n *yaml.Node, path string, depth int) []SwitchCase {
 		l.record(p, nil, c)
 		m, ok := l.mapping(c, p, "a switch case")
 		if !ok {
+			out = append(out, SwitchCase{})
 			continue
 		}
 		var sc SwitchCase
@@ -1513,6 +1523,7 @@ func (l *loader) branches(n *yaml.Node, path string, depth int) []Branch {
 		l.record(p, nil, c)
 		m, ok := l.mapping(c, p, "a branch")
 		if !ok {
+			out = append(out, Branch{})
 			continue
 		}
 		var b Branch

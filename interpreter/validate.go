@@ -390,6 +390,14 @@ func (v *validator) stepType(st *Step, path string) *step.Spec {
 		return nil
 	}
 	spec, ok := lookupSpec(v.reg, st.Type)
+	if ok && spec.Type == "*" {
+		// Accepted only as a generic connector type: a name this close to a
+		// known type is far more likely a typo than a connector.
+		if s := suggest(st.Type, v.knownTypes()); s != "" {
+			v.errorf(path+".type", CodeUnknownType, "unknown step type %q (did you mean %q?)", st.Type, s)
+			return nil
+		}
+	}
 	if ok {
 		return spec
 	}
@@ -509,6 +517,9 @@ func (v *validator) with(st *Step, spec *step.Spec, path string, vis map[string]
 			f := spec.WithField(k)
 			if f == nil {
 				if closed {
+					if s := suggest(k, fieldNames(spec.With)); s != "" {
+						v.loc.misspelled[joinPath(wp, s)] = true
+					}
 					v.report(SeverityError, kp, true, CodeUnknownKey, "unknown key %q in with of step %q (type %s)%s",
 						k, st.Name, st.Type, didYouMean(k, fieldNames(spec.With)))
 				}
@@ -523,7 +534,7 @@ func (v *validator) with(st *Step, spec *step.Spec, path string, vis map[string]
 			}
 		}
 		for _, f := range spec.With {
-			if _, ok := w[f.Name]; !ok && f.Required {
+			if _, ok := w[f.Name]; !ok && f.Required && !v.mentioned(joinPath(wp, f.Name)) {
 				v.errorf(wp, CodeRequired, "step %q (type %s) is missing with.%s", st.Name, st.Type, f.Name)
 			}
 		}
@@ -537,7 +548,7 @@ func (v *validator) config(st *Step, spec *step.Spec, path string, vis map[strin
 	for _, f := range spec.Config {
 		p := joinPath(path, f.Name)
 		if structuralKeys[f.Name] {
-			present := v.structuralPresent(st, f.Name)
+			present := v.structuralPresent(st, f.Name) || v.mentioned(p)
 			if f.Required && !present && !(spec.Type == "parallel") {
 				v.errorf(path, CodeRequired, "step %q (type %s) is missing %s", st.Name, st.Type, f.Name)
 			}
@@ -548,7 +559,7 @@ func (v *validator) config(st *Step, spec *step.Spec, path string, vis map[strin
 		}
 		val, ok := st.Config[f.Name]
 		if !ok || val == nil {
-			if f.Required {
+			if f.Required && !v.mentioned(p) {
 				v.errorf(path, CodeRequired, "step %q (type %s) is missing %s", st.Name, st.Type, f.Name)
 			}
 			continue
@@ -556,6 +567,13 @@ func (v *validator) config(st *Step, spec *step.Spec, path string, vis map[strin
 		v.field(f, val, p, f.Name)
 		v.templates(val, p, vis)
 	}
+}
+
+// mentioned reports whether path was written in the YAML (possibly with a
+// wrong type, already reported) or is what a misspelled key meant.
+func (v *validator) mentioned(path string) bool {
+	_, written := v.loc.key[path]
+	return written || v.loc.misspelled[path]
 }
 
 func (v *validator) structuralPresent(st *Step, name string) bool {
@@ -855,24 +873,30 @@ func suggest(s string, candidates []string) string {
 	return ""
 }
 
-// levenshtein is the edit distance between a and b (runes).
+// levenshtein is the edit distance between a and b in runes, counting the
+// transposition of two adjacent runes as one edit (optimal string alignment),
+// so that "dealy" is one edit from "delay".
 func levenshtein(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }
