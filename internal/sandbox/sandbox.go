@@ -39,13 +39,16 @@ type Service interface {
 
 // StreamService is implemented by fakes that also speak a non-HTTP protocol
 // (the SMTP fake) on a listener of their own. Start serves it next to the
-// HTTP handler; Addr(name) returns its host:port.
+// HTTP handler; URL(name) is then "<scheme>://host:port" and Addr(name) its
+// host:port.
 type StreamService interface {
 	// Serve accepts connections on ln until Close; record adds an entry to
 	// what the sandbox received.
 	Serve(ln net.Listener, record func(Request)) error
 	// Close stops serving.
 	Close() error
+	// Scheme is the URL scheme URL(name) reports for the listener ("smtp").
+	Scheme() string
 }
 
 // factories holds the service constructors registered by init() in each
@@ -102,6 +105,7 @@ func Start() (*Sandbox, error) {
 				return nil, fmt.Errorf("sandbox: listen for %s stream: %w", n, err)
 			}
 			s.addrs[n] = sln.Addr().String()
+			s.urls[n] = ss.Scheme() + "://" + s.addrs[n]
 			s.streams = append(s.streams, ss)
 			go func() { _ = ss.Serve(sln, s.add) }()
 		}

@@ -63,6 +63,9 @@ func NewSMTP() *SMTP { return &SMTP{conns: map[net.Conn]bool{}} }
 // Name implements Service.
 func (s *SMTP) Name() string { return "smtp" }
 
+// Scheme implements StreamService.
+func (s *SMTP) Scheme() string { return "smtp" }
+
 // Handler implements Service: GET lists the accepted messages.
 func (s *SMTP) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

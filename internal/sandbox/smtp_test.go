@@ -139,8 +139,8 @@ func TestSandboxServesSMTP(t *testing.T) {
 	}
 	defer sb.Close()
 	addr := sb.Addr("smtp")
-	if addr == "" {
-		t.Fatal("no SMTP address")
+	if addr == "" || sb.URL("smtp") != "smtp://"+addr {
+		t.Fatalf("SMTP address %q, URL %q", addr, sb.URL("smtp"))
 	}
 	err = smtp.SendMail(addr, smtp.PlainAuth("", SMTPUser, SMTPPassword, "127.0.0.1"), "a@x.test", []string{"b@x.test"},
 		[]byte("Subject: hi\r\n\r\nbody\r\n"))
