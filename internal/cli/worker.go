@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/internal/defstore"
+	"github.com/secflow/secflow/internal/searchattr"
+	"github.com/secflow/secflow/internal/temporalclient"
+	"github.com/secflow/secflow/interpreter"
+	"github.com/secflow/secflow/interpreter/step"
+	"github.com/secflow/secflow/worker"
+)
+
+func init() {
+	register(command{
+		name:    "worker",
+		summary: "run the Temporal worker against an existing cluster",
+		run:     runWorker,
+	})
+}
+
+// workerFlags are the flags of `secflow worker`.
+type workerFlags struct {
+	temporal    *temporalclient.Options
+	common      *commonFlags
+	connectors  string
+	kibanaURL   string
+	ensureAttrs bool
+}
+
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := workerFlags{temporal: temporalclient.Flags(fs), common: addCommonFlags(fs)}
+	fs.StringVar(&f.connectors, "connectors", env(connectors.EnvPath, ""), "connectors.yaml `file` (env "+connectors.EnvPath+"); empty: only SECFLOW_ES_URL / SECFLOW_KIBANA_URL defaults")
+	fs.StringVar(&f.kibanaURL, "kibana-url", env("SECFLOW_KIBANA_URL", ""), "Kibana base `URL` exposed to templates as kibanaUrl (env SECFLOW_KIBANA_URL)")
+	fs.BoolVar(&f.ensureAttrs, "ensure-search-attributes", envBool("SECFLOW_ENSURE_SEARCH_ATTRIBUTES"), "register secflow's custom search attributes on the namespace before polling (needs operator permission; env SECFLOW_ENSURE_SEARCH_ATTRIBUTES)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: secflow worker [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Runs the secflow Temporal worker (interpreter workflow + step activities) against an")
+		fmt.Fprintln(stderr, "existing Temporal cluster; it never starts a server (use `secflow dev` for that).")
+		fmt.Fprintln(stderr, "Connection flags default to the TEMPORAL_* variables the temporal CLI reads.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log, err := f.common.logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "secflow worker:", err)
+		return 2
+	}
+	if err := workerMain(ctx, f, log); err != nil {
+		log.Error("worker failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
+	defs, err := openDefinitions(ctx, f.common.definitions, log)
+	if err != nil {
+		return err
+	}
+	store, err := connectors.Load(f.connectors)
+	if err != nil {
+		return err
+	}
+	log.Info("connecting to Temporal", "temporal", f.temporal.String())
+	c, err := temporalclient.Dial(ctx, f.temporal, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if f.ensureAttrs {
+		if err := searchattr.Ensure(ctx, c, f.temporal.Namespace); err != nil {
+			return err
+		}
+	}
+	log.Info("worker polling", "task_queue", f.common.taskQueue, "definitions", len(defs.All()))
+	return worker.Run(ctx, worker.Config{
+		Client:      c,
+		TaskQueue:   f.common.taskQueue,
+		Definitions: defs,
+		Registry:    step.Default(),
+		Runtime:     connectors.NewRuntime(store, nil, log.With("component", "activity")),
+		Logger:      log,
+		UIBaseURL:   f.common.uiURL,
+		KibanaURL:   f.kibanaURL,
+	})
+}
+
+// commonFlags are shared by worker, starter and dev.
+type commonFlags struct {
+	taskQueue   string
+	definitions string
+	uiURL       string
+	logLevel    string
+	logFormat   string
+}
+
+func addCommonFlags(fs *flag.FlagSet) *commonFlags {
+	c := &commonFlags{}
+	fs.StringVar(&c.taskQueue, "task-queue", env("SECFLOW_TASK_QUEUE", interpreter.DefaultTaskQueue), "Temporal task `queue` of the worker (env SECFLOW_TASK_QUEUE)")
+	fs.StringVar(&c.definitions, "definitions", env("SECFLOW_DEFINITIONS", "definitions"), "`directory` of workflow definitions (*.yaml), reloaded on change (env SECFLOW_DEFINITIONS)")
+	fs.StringVar(&c.uiURL, "ui-url", env("SECFLOW_UI_URL", ""), "Temporal Web UI base `URL` used in run links (env SECFLOW_UI_URL)")
+	fs.StringVar(&c.logLevel, "log-level", env("SECFLOW_LOG_LEVEL", "info"), "log `level`: debug, info, warn, error (env SECFLOW_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", env("SECFLOW_LOG_FORMAT", "text"), "log `format`: text or json (env SECFLOW_LOG_FORMAT)")
+	return c
+}
+
+// logger builds the process logger on w (stderr).
+func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", c.logFormat)
+	}
+}
+
+// openDefinitions loads the definitions directory and keeps reloading it on
+// change until ctx is done (a broken edit keeps the previous set).
+func openDefinitions(ctx context.Context, dir string, log *slog.Logger) (*defstore.Store, error) {
+	defs, err := defstore.Open(dir, step.Default())
+	if err != nil {
+		return nil, fmt.Errorf("loading definitions from %s: %w", dir, err)
+	}
+	go defs.Watch(ctx, 2*time.Second, func() {
+		log.Info("definitions reloaded", "dir", dir, "count", len(defs.All()))
+	})
+	return defs, nil
+}
+
+// env returns the environment variable name, or def when unset or empty.
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// envBool reads a boolean environment variable (false when unset or invalid).
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+// envList splits a comma-separated environment variable.
+func envList(name string) []string {
+	var out []string
+	for _, s := range strings.Split(os.Getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// exitCode maps a command error to an exit status: 0 for a clean stop by
+// signal (context cancelled), 1 otherwise.
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return 0
+	}
+	return 1
+}
