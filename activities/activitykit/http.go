@@ -227,3 +227,41 @@ func Query(m map[string]any) url.Values {
 	}
 	return q
 }
+
+// HostPolicy is implemented by runtimes that restrict the hosts the http
+// step (and webhook-style connectors) may call, like Kibana's
+// xpack.actions.allowedHosts. connectors.NewRuntime implements it.
+type HostPolicy interface {
+	// AllowedHosts lists allowed host names; "*" allows every host, and an
+	// empty list means no restriction was configured (everything allowed).
+	AllowedHosts() []string
+}
+
+// HostAllowed reports whether rawURL's host may be called under rt's
+// policy. Entries match the host name exactly (case-insensitive, port
+// ignored) or as "*.example.com" suffix patterns.
+func HostAllowed(rt any, rawURL string) bool {
+	p, ok := rt.(HostPolicy)
+	if !ok {
+		return true
+	}
+	hosts := p.AllowedHosts()
+	if len(hosts) == 0 {
+		return true
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	for _, a := range hosts {
+		a = strings.ToLower(strings.TrimSpace(a))
+		switch {
+		case a == "*", a == h:
+			return true
+		case strings.HasPrefix(a, "*.") && strings.HasSuffix(h, a[1:]):
+			return true
+		}
+	}
+	return false
+}

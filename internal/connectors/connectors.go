@@ -71,13 +71,17 @@ type Def struct {
 
 // file is the document shape of connectors.yaml.
 type file struct {
-	Connectors []Def `yaml:"connectors"`
+	// AllowedHosts restricts the hosts the http step may call (Kibana's
+	// xpack.actions.allowedHosts); absent or ["*"] allows every host.
+	AllowedHosts []string `yaml:"allowedHosts"`
+	Connectors   []Def    `yaml:"connectors"`
 }
 
 // Store is a loaded, validated set of connectors. It is safe for concurrent use.
 type Store struct {
-	mu   sync.RWMutex
-	defs []Def
+	mu           sync.RWMutex
+	defs         []Def
+	allowedHosts []string
 	// getenv and readFile resolve references; tests replace them.
 	getenv   func(string) string
 	readFile func(string) ([]byte, error)
@@ -131,6 +135,7 @@ func Parse(data []byte) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.allowedHosts = f.AllowedHosts
 	for i, d := range f.Connectors {
 		cfg, err := s.expandConfig(d.Config)
 		if err != nil {
@@ -213,6 +218,20 @@ func (s *Store) Add(d Def) error {
 	}
 	s.defs = append(s.defs, d)
 	return nil
+}
+
+// AllowedHosts returns the host allow-list (nil: no restriction).
+func (s *Store) AllowedHosts() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]string(nil), s.allowedHosts...)
+}
+
+// SetAllowedHosts replaces the host allow-list (nil: no restriction).
+func (s *Store) SetAllowedHosts(hosts []string) {
+	s.mu.Lock()
+	s.allowedHosts = append([]string(nil), hosts...)
+	s.mu.Unlock()
 }
 
 // NormalizeType adds the leading dot Kibana connector type ids carry.

@@ -44,3 +44,6 @@ func (r *runtime) HTTPClient() *http.Client { return r.hc }
 
 // Logger implements step.Runtime.
 func (r *runtime) Logger() *slog.Logger { return r.log }
+
+// AllowedHosts implements activitykit.HostPolicy.
+func (r *runtime) AllowedHosts() []string { return r.store.AllowedHosts() }
