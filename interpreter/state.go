@@ -37,6 +37,16 @@ type State struct {
 	Error        *step.Error    `json:"error,omitempty"`
 }
 
+// Results is the result of the "steps" query.
+type Results struct {
+	// Steps maps a step name to its latest execution {input, output,
+	// error} merged with its state, as templates see it (all steps, not
+	// only predecessors of some step).
+	Steps     map[string]any `json:"steps"`
+	Variables map[string]any `json:"variables"`
+	Output    map[string]any `json:"output,omitempty"`
+}
+
 // StepRecord is one execution of one step (one per attempt of a
 // workflow-side retry, one per loop iteration).
 type StepRecord struct {

@@ -68,6 +68,7 @@ type run struct {
 
 	wfZone *zone
 	sa     *saState
+	root   *store // top-level step results (for the steps query)
 }
 
 // now is the deterministic clock of the run.

@@ -24,6 +24,10 @@ const (
 	LoadDefinitionActivity = "secflow.loadDefinition"
 	// QueryState is the query returning State.
 	QueryState = "state"
+	// QuerySteps is the query returning Results: the latest execution of
+	// every step as templates see it, plus variables and output (for
+	// `secflow test` assertions and debugging; not bounded).
+	QuerySteps = "steps"
 	// StepControl is the update (and signal) taking a ControlRequest.
 	StepControl = "step-control"
 	// MemoRevision is the memo key holding the definition revision.
@@ -171,6 +175,7 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 	// timed_out (not Temporal's execution timeout, which allows no cleanup).
 	mainCtx, cancelMain := workflow.WithCancel(ctx)
 	root := &scope{store: newStore(nil)}
+	r.root = root.store
 	if def.Settings.Timeout != "" {
 		d, err := duration.Parse(def.Settings.Timeout)
 		if err != nil {
@@ -179,7 +184,7 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 		r.wfZone = &zone{run: true, err: workflowTimeoutError()}
 		root.zone = r.wfZone
 		workflow.Go(ctx, func(gctx workflow.Context) {
-			if workflow.NewTimer(mainCtx, d).Get(mainCtx, nil) == nil {
+			if workflow.NewTimer(gctx, d).Get(gctx, nil) == nil {
 				r.wfZone.fired = true
 				cancelMain()
 			}
@@ -368,6 +373,17 @@ func (r *run) registerHandlers() error {
 			st.Definition, st.Revision = r.def.ID, r.def.Revision
 		}
 		return st, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, QuerySteps, func() (Results, error) {
+		res := Results{Steps: map[string]any{}, Variables: r.variables, Output: r.output}
+		if r.root != nil {
+			for _, name := range r.root.names() {
+				res.Steps[name] = r.root.get(name).value()
+			}
+		}
+		return res, nil
 	}); err != nil {
 		return err
 	}
