@@ -169,15 +169,15 @@ func (r *runResult) stepValue(name string) map[string]any {
 
 // runOpts tunes a test run.
 type runOpts struct {
-	inputs   map[string]any
-	event    map[string]any
-	engine   *interpreter.EngineOptions
-	setup    func(env *testsuite.TestWorkflowEnvironment, f *fakes)
-	fakes    *fakes
-	noLoad   bool // do not pin the definition: load it through the local activity
-	defs     worker.Definitions
-	timeout  time.Duration
-	uiBase   string
+	inputs  map[string]any
+	event   map[string]any
+	engine  *interpreter.EngineOptions
+	setup   func(env *testsuite.TestWorkflowEnvironment, f *fakes)
+	fakes   *fakes
+	noLoad  bool // do not pin the definition: load it through the local activity
+	defs    worker.Definitions
+	timeout time.Duration
+	uiBase  string
 }
 
 func off() *bool { b := false; return &b }
