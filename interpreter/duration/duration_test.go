@@ -18,7 +18,10 @@ func TestParseValid(t *testing.T) {
 		// C35 valid examples.
 		{"1ms", 1 * ms}, {"30s", 30 * time.Second}, {"5m", 5 * time.Minute}, {"2h", 2 * time.Hour},
 		{"1d", 24 * time.Hour}, {"1w", 7 * 24 * time.Hour}, {"1h30m", 90 * time.Minute},
-		{"1w2d3h4m5s6ms", 788645006 * ms}, // the spec says 777 845 006: a typo (604800000+172800000+10800000+240000+5000+6), {"1h500ms", 3600500 * ms}, {"0s", 0}, {"2h30m", 9000000 * ms},
+		// The spec says 777 845 006 ms for 1w2d3h4m5s6ms, a typo:
+		// 604800000+172800000+10800000+240000+5000+6 = 788645006.
+		{"1w2d3h4m5s6ms", 788645006 * ms},
+		{"1h500ms", 3600500 * ms}, {"0s", 0}, {"2h30m", 9000000 * ms},
 		// Kibana's duration.test.ts.
 		{"500ms", 500 * ms}, {"999ms", 999 * ms}, {"60s", 60000 * ms}, {"24h", 86400000 * ms},
 		{"7d", 604800000 * ms}, {"4w", 2419200000 * ms}, {"1w1d1h1m1s1ms", (604800000 + 86400000 + 3600000 + 60000 + 1000 + 1) * ms},
