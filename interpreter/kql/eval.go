@@ -323,16 +323,25 @@ func resolve(value any, segs []string) (any, bool) {
 				continue
 			}
 			var collected []any
+			nested := false
 			for _, el := range arr {
 				if v, ok := resolve(el, segs); ok {
+					if collected == nil {
+						collected = make([]any, 0, len(arr))
+					}
+					if _, isArr := asSlice(v); isArr {
+						nested = true
+					}
 					collected = append(collected, v)
 				}
 			}
-			switch len(collected) {
-			case 0:
+			switch {
+			case len(collected) == 0:
 				return nil, false
-			case 1:
+			case len(collected) == 1:
 				return collected[0], true
+			case !nested:
+				return collected, true
 			}
 			flat := make([]any, 0, len(collected))
 			for _, c := range collected {
