@@ -104,7 +104,7 @@ func newLocator() *locator {
 // maxNodes bounds the number of YAML nodes decoded, so that alias expansion
 // ("billion laughs") cannot exhaust memory. maxDepth bounds nesting.
 const (
-	maxNodes = 1_000_000
+	maxNodes = 250_000
 	maxDepth = 200
 )
 
