@@ -1,0 +1,101 @@
+package cases
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/secflow/secflow/activities/activitykit"
+	"github.com/secflow/secflow/interpreter/step"
+)
+
+const fAlerts = "alerts"
+
+var addAlertsSpec = &step.Spec{
+	Type:     "cases.addAlerts",
+	Kind:     step.KindActivity,
+	Category: "cases",
+	Summary:  "Attach alerts to a case; output {case}.",
+	Doc: "Attaches each alert `{alertId, index, rule?: {id, name}}` with `POST /api/cases/{id}/comments` " +
+		"(`type: alert`). Alerts already attached to the case are skipped, so a retry attaches nothing twice.",
+	Config: []step.Field{pushField},
+	With: []step.Field{
+		caseIDField,
+		{Name: fAlerts, Type: step.List, Required: true, Doc: "Alerts: [{alertId, index, rule: {id, name}}].",
+			Example: []any{map[string]any{"alertId": "{{ event.alerts[0]._id }}", "index": "{{ event.alerts[0]._index }}"}}},
+	},
+	Output:    step.Output{Doc: "The case after the alerts were attached.", Example: caseExample},
+	Activity:  addAlerts,
+	Timeout:   defaultTimeout,
+	Heartbeat: true,
+	Source:    "activities/cases/add_alerts.go",
+}
+
+func init() { step.Register(addAlertsSpec) }
+
+func addAlerts(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
+	id, err := required(in, fCaseID)
+	if err != nil {
+		return nil, err
+	}
+	alerts, _ := in.With[fAlerts].([]any)
+	if len(alerts) == 0 {
+		return nil, step.Errorf("InputValidationError", "cases.addAlerts: with.alerts must hold at least one alert")
+	}
+	a, err := newAPI(ctx, rt, in)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := a.get(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	owner, _ := cur["owner"].(string)
+	attached := attachedAlerts(cur)
+	result := cur
+	for i, raw := range alerts {
+		al, _ := raw.(map[string]any)
+		alertID := activitykit.Stringify(al["alertId"])
+		index := activitykit.Stringify(al["index"])
+		if alertID == "" || index == "" {
+			return nil, step.Errorf("InputValidationError", "cases.addAlerts: alerts[%d] needs alertId and index", i)
+		}
+		if attached[alertID] {
+			continue
+		}
+		body := map[string]any{"type": "alert", "alertId": alertID, "index": index, "owner": owner,
+			"rule": map[string]any{"id": nil, "name": nil}}
+		if rule, ok := al["rule"].(map[string]any); ok {
+			body["rule"] = map[string]any{"id": rule["id"], "name": rule["name"]}
+		}
+		out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(id)+"/comments", nil, body)
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := out.(map[string]any); ok {
+			result = c
+		}
+		attached[alertID] = true
+		activitykit.Heartbeat(ctx)
+	}
+	if result, err = a.push(ctx, in, result); err != nil {
+		return nil, err
+	}
+	return caseOutput(result), nil
+}
+
+// attachedAlerts returns the alert ids already attached to a case.
+func attachedAlerts(c map[string]any) map[string]bool {
+	out := map[string]bool{}
+	comments, _ := c["comments"].([]any)
+	for _, raw := range comments {
+		cm, _ := raw.(map[string]any)
+		if cm["type"] != "alert" {
+			continue
+		}
+		for _, id := range activitykit.StringSlice(cm["alertId"]) {
+			out[id] = true
+		}
+	}
+	return out
+}

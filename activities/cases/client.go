@@ -1,0 +1,184 @@
+// Package cases implements the cases.* step types (§6.7) over Kibana's
+// public Cases HTTP API (/api/cases …) on the default .kibana connector.
+// Every step that returns a case outputs {case: <Cases API case object>},
+// so templates read steps.<name>.output.case.id as in Kibana.
+//
+// cases.createCase is idempotent per step: it tags the case with
+// "secflow-idem:<hash of the idempotency key>" and looks that tag up before
+// creating, so a retry after a crash returns the case created by the
+// earlier attempt instead of creating a second one. cases.addAlerts skips
+// alerts already attached.
+package cases
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/secflow/secflow/activities/activitykit"
+	"github.com/secflow/secflow/interpreter/step"
+)
+
+// Common field and config names.
+const (
+	fCaseID   = "case_id"
+	fVersion  = "version"
+	cPushCase = "push-case"
+)
+
+// IdemTagPrefix prefixes the tag that carries a step's idempotency key.
+const IdemTagPrefix = "secflow-idem:"
+
+// IdemTag returns the tag createCase puts on the case for key.
+func IdemTag(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return IdemTagPrefix + hex.EncodeToString(sum[:])[:24]
+}
+
+// caseExample is the documented output of steps returning a case.
+const caseExample = `{"case": {"id": "6f3c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f", "version": "WzEsMV0=", "incremental_id": 1,
+	"title": "Suspicious login on web-1", "description": "Alert triage", "owner": "securitySolution",
+	"status": "open", "severity": "high", "tags": ["secflow"], "assignees": [{"uid": "u_1"}],
+	"category": null, "customFields": [], "settings": {"syncAlerts": true},
+	"connector": {"id": "none", "name": "none", "type": ".none", "fields": null},
+	"comments": [{"id": "c1", "type": "user", "comment": "Triage summary", "owner": "securitySolution"}],
+	"totalComment": 1, "totalAlerts": 0, "created_at": "2025-01-01T00:00:00.000Z",
+	"created_by": {"username": "elastic", "full_name": null, "email": null},
+	"updated_at": null, "updated_by": null, "closed_at": null, "closed_by": null, "external_service": null}}`
+
+// pushField is the push-case config field every cases step accepts.
+var pushField = step.Field{Name: cPushCase, Type: step.Bool, Default: false,
+	Doc: "Push the case to its external connector (Jira, ServiceNow, ...) after the change."}
+
+// caseIDField is the case_id field.
+var caseIDField = step.Field{Name: fCaseID, Type: step.String, Required: true, Doc: "Case id.",
+	Example: "{{ steps.create_case.output.case.id }}"}
+
+// defaultTimeout is the activity timeout of cases steps.
+const defaultTimeout = 2 * time.Minute
+
+// api wraps the Kibana client with the Cases calls the steps share.
+type api struct {
+	kb    *activitykit.Kibana
+	space string
+}
+
+func newAPI(ctx context.Context, rt step.Runtime, in step.Input) (*api, error) {
+	kb, err := activitykit.KibanaFor(ctx, rt, "")
+	if err != nil {
+		return nil, err
+	}
+	return &api{kb: kb, space: kb.Space(in.SpaceID)}, nil
+}
+
+func (a *api) call(ctx context.Context, method, path string, q url.Values, body any) (any, error) {
+	return a.kb.JSON(ctx, activitykit.KibanaRequest{Method: method, Path: path, Query: q, Body: body, Space: a.space})
+}
+
+// get fetches a case (with comments when withComments).
+func (a *api) get(ctx context.Context, id string, withComments bool) (map[string]any, error) {
+	q := url.Values{}
+	if !withComments {
+		q.Set("includeComments", "false")
+	}
+	out, err := a.call(ctx, http.MethodGet, "/api/cases/"+url.PathEscape(id), q, nil)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := out.(map[string]any)
+	if !ok {
+		return nil, step.Errorf("Error", "unexpected Cases API response for case %s", id)
+	}
+	return m, nil
+}
+
+// patch applies fields to a case with its current version (fetched unless
+// given). A version conflict with a fetched version is retried with the
+// fresh version, up to three times. It returns the updated case.
+func (a *api) patch(ctx context.Context, id, version string, fields func(cur map[string]any) (map[string]any, error)) (map[string]any, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := a.get(ctx, id, false)
+		if err != nil {
+			return nil, err
+		}
+		v := version
+		if v == "" {
+			v, _ = cur["version"].(string)
+		}
+		upd, err := fields(cur)
+		if err != nil {
+			return nil, err
+		}
+		body := map[string]any{"id": id, "version": v}
+		for k, val := range upd {
+			body[k] = val
+		}
+		out, err := a.call(ctx, http.MethodPatch, "/api/cases", nil, map[string]any{"cases": []any{body}})
+		if err != nil {
+			if se := step.AsError(err); version == "" && attempt < 2 && isStatus(se, http.StatusConflict) {
+				continue
+			}
+			return nil, err
+		}
+		list, ok := out.([]any)
+		if !ok || len(list) == 0 {
+			return nil, step.Errorf("Error", "unexpected Cases API response updating case %s", id)
+		}
+		c, _ := list[0].(map[string]any)
+		return c, nil
+	}
+}
+
+func isStatus(e *step.Error, status int) bool {
+	if e == nil || e.Details == nil {
+		return false
+	}
+	s, _ := activitykit.Int(e.Details["status"])
+	return int(s) == status
+}
+
+// push pushes a case to its external connector when push-case is set and
+// the case has one.
+func (a *api) push(ctx context.Context, in step.Input, c map[string]any) (map[string]any, error) {
+	if on, _ := activitykit.Bool(in.Config[cPushCase]); !on {
+		return c, nil
+	}
+	conn, _ := c["connector"].(map[string]any)
+	cid, _ := conn["id"].(string)
+	if cid == "" || cid == "none" {
+		return c, nil
+	}
+	id, _ := c["id"].(string)
+	out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(id)+"/connector/"+url.PathEscape(cid)+"/_push", nil, map[string]any{})
+	if err != nil {
+		return nil, err
+	}
+	if m, ok := out.(map[string]any); ok {
+		return m, nil
+	}
+	return c, nil
+}
+
+// caseOutput wraps a case as the step output.
+func caseOutput(c map[string]any) map[string]any { return map[string]any{"case": c} }
+
+// required returns the string `with` value key or an InputValidationError.
+func required(in step.Input, key string) (string, error) {
+	v := in.String(key)
+	if v == "" {
+		return "", step.Errorf("InputValidationError", "%s: with.%s is required", in.Type, key)
+	}
+	return v, nil
+}
+
+// toAny converts a string list to []any.
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, e := range s {
+		out[i] = e
+	}
+	return out
+}
