@@ -180,3 +180,20 @@ func (k *Kibana) Error(res *Response) *step.Error {
 	return StatusError(res, "Error", fmt.Sprintf("HTTP %d: %s", res.Status, body),
 		map[string]any{"status": float64(res.Status), "body": RedactValue(res.Data(), k.secrets...)})
 }
+
+// ConnectorLister is implemented by runtimes that can list connectors, for
+// error messages such as "Available AI connectors: …".
+// connectors.NewRuntime implements it.
+type ConnectorLister interface {
+	// ConnectorNames returns the names (ids when unnamed) of the
+	// connectors of the given types, in file order.
+	ConnectorNames(types ...string) []string
+}
+
+// ConnectorNames lists connectors of types when rt supports it (else nil).
+func ConnectorNames(rt any, types ...string) []string {
+	if l, ok := rt.(ConnectorLister); ok {
+		return l.ConnectorNames(types...)
+	}
+	return nil
+}

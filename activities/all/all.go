@@ -4,5 +4,11 @@
 package all
 
 import (
-	_ "github.com/secflow/secflow/activities/slack" // slack, slack_api, slack_api.*, slack2.*
+	_ "github.com/secflow/secflow/activities/ai"            // ai.agent, ai.prompt, ai.classify, ai.summarize
+	_ "github.com/secflow/secflow/activities/cases"         // cases.*
+	_ "github.com/secflow/secflow/activities/connector"     // generic connector fallback ("*")
+	_ "github.com/secflow/secflow/activities/elasticsearch" // elasticsearch.*
+	_ "github.com/secflow/secflow/activities/http"          // http
+	_ "github.com/secflow/secflow/activities/kibana"        // kibana.request, kibana.SetAlertsStatus, kibana.SetAlertTags
+	_ "github.com/secflow/secflow/activities/slack"         // slack, slack_api, slack_api.*, slack2.*
 )

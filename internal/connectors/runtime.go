@@ -47,3 +47,27 @@ func (r *runtime) Logger() *slog.Logger { return r.log }
 
 // AllowedHosts implements activitykit.HostPolicy.
 func (r *runtime) AllowedHosts() []string { return r.store.AllowedHosts() }
+
+// ConnectorNames implements activitykit.ConnectorLister.
+func (r *runtime) ConnectorNames(types ...string) []string {
+	var out []string
+	for _, d := range r.store.List() {
+		if len(types) > 0 && !contains(normalizeAll(types), d.Type) {
+			continue
+		}
+		if d.Name != "" {
+			out = append(out, d.Name)
+		} else {
+			out = append(out, d.ID)
+		}
+	}
+	return out
+}
+
+func normalizeAll(types []string) []string {
+	out := make([]string, len(types))
+	for i, t := range types {
+		out[i] = NormalizeType(t)
+	}
+	return out
+}
