@@ -460,3 +460,24 @@ func TestQueryReuse(t *testing.T) {
 		t.Errorf("String() = %q", q.String())
 	}
 }
+
+// TestConditionAlgorithmKQLSide documents what reaches KQL in C16/C18: the
+// "true"/"false" short-circuit lives in the caller (§5.1); given to KQL
+// they are free text and false, and a rendered `{{ x }}: completed` looks up
+// a key named after the rendered value.
+func TestConditionAlgorithmKQLSide(t *testing.T) {
+	runEvalCases(t, []evalCase{
+		{`true`, obj("inputs", obj()), false},
+		{`false`, obj("inputs", obj()), false},
+		{`ok: completed`, obj("steps", obj("a", obj("output", obj("status", "ok")))), false},
+		{`ok: completed`, obj("ok", "completed"), true},
+		{`steps.a.output.status: completed`, obj("steps", obj("a", obj("output", obj("status", "completed")))), true},
+		{`not steps.x.error:*`, obj("steps", obj("x", obj("output", 1.0))), true},
+		{`not steps.x.error:*`, obj("steps", obj("x", obj("error", obj("message", "boom")))), false},
+	})
+	_, err := Eval(`invalid ::::`, nil, fakeNow)
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Pos != 9 {
+		t.Errorf("Eval(invalid ::::) error = %v, want *SyntaxError at 9", err)
+	}
+}
