@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -643,4 +644,68 @@ func mustLoc(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+func TestIntegrationWatchDefinitionsReconcilesOnChange(t *testing.T) {
+	env := testenv.Start(t)
+	dir := t.TempDir()
+	id := uniq(t, "watched")
+	file := dir + "/" + id + ".yaml"
+	write := func(enabled bool, every string) {
+		t.Helper()
+		y := fmt.Sprintf("name: Watched\nenabled: %t\ntriggers:\n  - type: scheduled\n    with:\n      every: %s\nsteps:\n  - name: hello\n    type: console\n    with:\n      message: hi\n", enabled, every)
+		if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(true, "15m")
+	store, err := defstore.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := store.Get(id); !ok {
+		t.Fatalf("definition %s not loaded (ids: %v)", id, store.All())
+	}
+	s, err := New(Config{Client: env.Client, Namespace: env.Namespace, TaskQueue: uniq(t, "tq"), Definitions: store,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.WatchDefinitions(ctx, 50*time.Millisecond, 200*time.Millisecond)
+
+	h := env.Client.ScheduleClient().GetHandle(ctx, ScheduleID(id, 0))
+	eventually := func(what string, ok func(*client.ScheduleDescription, error) bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			d, err := h.Describe(ctx)
+			if ok(d, err) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("timed out waiting until %s", what)
+	}
+	eventually("the schedule exists", func(d *client.ScheduleDescription, err error) bool {
+		return err == nil && !d.Schedule.State.Paused && d.Schedule.Spec.Intervals[0].Every == 15*time.Minute
+	})
+	time.Sleep(20 * time.Millisecond) // a distinct modification time
+	write(true, "30m")
+	eventually("the schedule is updated to 30m", func(d *client.ScheduleDescription, err error) bool {
+		return err == nil && len(d.Schedule.Spec.Intervals) == 1 && d.Schedule.Spec.Intervals[0].Every == 30*time.Minute
+	})
+	time.Sleep(20 * time.Millisecond)
+	write(false, "30m")
+	eventually("the schedule is paused", func(d *client.ScheduleDescription, err error) bool {
+		return err == nil && d.Schedule.State.Paused
+	})
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	eventually("the schedule is deleted", func(_ *client.ScheduleDescription, err error) bool {
+		var nf *serviceerror.NotFound
+		return errors.As(err, &nf)
+	})
 }

@@ -655,3 +655,54 @@ func (s *Server) ReconcileSchedules(ctx context.Context) error {
 	}
 	return nil
 }
+
+// definitionWatcher is the polling side of *defstore.Store.
+type definitionWatcher interface {
+	Watch(ctx context.Context, every time.Duration, onChange func())
+}
+
+// WatchDefinitions keeps the schedules in line with the definitions until
+// ctx is done: it reconciles once, then after every change the store's
+// Watch reports (Config.Definitions must be a *defstore.Store, or anything
+// with its Watch method), and retries a failed reconciliation every
+// retryEvery (default 30s) until it succeeds. Alert routing and manual runs
+// need nothing: they read the store on every request. It blocks; run it in a
+// goroutine.
+func (s *Server) WatchDefinitions(ctx context.Context, pollEvery, retryEvery time.Duration) {
+	if retryEvery <= 0 {
+		retryEvery = 30 * time.Second
+	}
+	changed := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	if w, ok := s.cfg.Definitions.(definitionWatcher); ok {
+		go w.Watch(ctx, pollEvery, func() {
+			s.log.Info("definitions changed; reconciling schedules")
+			signal()
+		})
+	} else {
+		s.log.Warn("definitions source cannot be watched; schedules are reconciled only on demand")
+	}
+	signal()
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-retry:
+		}
+		retry = nil
+		if err := s.ReconcileSchedules(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Error("schedule reconciliation failed; retrying", "error", err, "retryIn", retryEvery.String())
+			retry = time.After(retryEvery)
+		}
+	}
+}
