@@ -84,3 +84,20 @@ func hostPort(raw string) (string, int) {
 	n, _ := strconv.Atoi(p)
 	return h, n
 }
+
+// SandboxServices are the fake names ForSandbox knows.
+var SandboxServices = []string{"elasticsearch", "kibana", "openai", "slack", "pagerduty", "jira", "smtp"}
+
+// URLer is what FromSandbox needs of a running sandbox (*sandbox.Sandbox).
+type URLer interface{ URL(name string) string }
+
+// FromSandbox is ForSandbox with the URLs of a running sandbox.
+func FromSandbox(sb URLer) *Store {
+	urls := map[string]string{}
+	for _, n := range SandboxServices {
+		if u := sb.URL(n); u != "" {
+			urls[n] = u
+		}
+	}
+	return ForSandbox(urls)
+}

@@ -1,0 +1,219 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	nethttp "net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/interpreter/step"
+)
+
+// recorder is a stub server that records requests and answers per path.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []*nethttp.Request
+	body []string
+}
+
+func (rc *recorder) last() (*nethttp.Request, string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.reqs[len(rc.reqs)-1], rc.body[len(rc.body)-1]
+}
+
+func stub(t *testing.T) (*httptest.Server, *recorder) {
+	rc := &recorder{}
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.reqs = append(rc.reqs, r)
+		rc.body = append(rc.body, string(b))
+		rc.mu.Unlock()
+		switch r.URL.Path {
+		case "/ok":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"ok":true}`))
+		case "/missing":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(404)
+			w.Write([]byte(`{"err":"x"}`))
+		case "/busy":
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(503)
+		case "/limited":
+			w.Header().Set("Retry-After", "11")
+			w.WriteHeader(429)
+		case "/boom":
+			w.WriteHeader(500)
+		case "/text":
+			w.Write([]byte("plain text"))
+		case "/echo-auth":
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"auth": r.Header.Get("Authorization"), "key": r.Header.Get("X-Api-Key")})
+		case "/redirect":
+			nethttp.Redirect(w, r, "/ok", nethttp.StatusFound)
+		default:
+			w.WriteHeader(200)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, rc
+}
+
+func runtime(t *testing.T, defs ...connectors.Def) step.Runtime {
+	t.Helper()
+	s, err := connectors.NewStore(defs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return connectors.NewRuntime(s, nil, nil)
+}
+
+func TestC36OutputAndError(t *testing.T) {
+	srv, rc := stub(t)
+	rt := runtime(t)
+	out, err := Run(context.Background(), rt, step.Input{Type: "http", With: map[string]any{
+		"url": srv.URL + "/ok", "method": "post", "headers": map[string]any{"X-Trace": 7.0}, "body": map[string]any{"q": "1.2.3.4"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := out.(map[string]any)
+	if m["status"] != 200.0 || m["statusText"] != "OK" || m["data"].(map[string]any)["ok"] != true {
+		t.Fatalf("output = %v", m)
+	}
+	if m["headers"].(map[string]any)["content-type"] != "application/json" {
+		t.Fatalf("headers = %v", m["headers"])
+	}
+	req, body := rc.last()
+	if req.Method != "POST" || req.Header.Get("X-Trace") != "7" || req.Header.Get("Content-Type") != "application/json" || body != `{"q":"1.2.3.4"}` {
+		t.Fatalf("request %s %v %q", req.Method, req.Header, body)
+	}
+
+	_, err = Run(context.Background(), rt, step.Input{Type: "http", With: map[string]any{"url": srv.URL + "/missing"}})
+	se := step.AsError(err)
+	if se.Type != "HttpRequestError" || se.Message != "Request failed with status code 404" || se.Retryable {
+		t.Fatalf("error = %+v", se)
+	}
+	if se.Details["status"] != 404.0 || se.Details["statusText"] != "Not Found" || se.Details["data"].(map[string]any)["err"] != "x" {
+		t.Fatalf("details = %v", se.Details)
+	}
+}
+
+func TestClassification(t *testing.T) {
+	srv, _ := stub(t)
+	rt := runtime(t)
+	tests := []struct {
+		path      string
+		retryable bool
+		after     time.Duration
+	}{
+		{"/busy", true, 3 * time.Second},
+		{"/limited", true, 11 * time.Second},
+		{"/boom", true, 0},
+		{"/missing", false, 0},
+	}
+	for _, tt := range tests {
+		_, err := Run(context.Background(), rt, step.Input{Type: "http", With: map[string]any{"url": srv.URL + tt.path}})
+		se := step.AsError(err)
+		if se.Retryable != tt.retryable || se.RetryAfter != tt.after {
+			t.Errorf("%s: %+v", tt.path, se)
+		}
+	}
+}
+
+func TestBodiesAndText(t *testing.T) {
+	srv, rc := stub(t)
+	rt := runtime(t)
+	out, err := Run(context.Background(), rt, step.Input{With: map[string]any{"url": srv.URL + "/text", "method": "PUT", "body": "a=b",
+		"query": map[string]any{"x": []any{"1", 2.0}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.(map[string]any)["data"] != "plain text" {
+		t.Fatalf("data = %v", out)
+	}
+	req, body := rc.last()
+	if body != "a=b" || !strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") || req.URL.RawQuery != "x=1&x=2" {
+		t.Fatalf("request %v %q %q", req.Header, body, req.URL.RawQuery)
+	}
+}
+
+func TestFetcherOptions(t *testing.T) {
+	srv, _ := stub(t)
+	rt := runtime(t)
+	// Without redirects a 302 is a non-2xx answer: it fails like in axios.
+	_, err := Run(context.Background(), rt, step.Input{With: map[string]any{"url": srv.URL + "/redirect",
+		"fetcher": map[string]any{"follow_redirects": false}}})
+	if se := step.AsError(err); se.Type != "HttpRequestError" || se.Details["status"] != 302.0 {
+		t.Fatalf("no-follow: %+v", se)
+	}
+	out, err := Run(context.Background(), rt, step.Input{With: map[string]any{"url": srv.URL + "/redirect"}})
+	if err != nil || out.(map[string]any)["status"] != 200.0 {
+		t.Fatalf("follow: %v %v", out, err)
+	}
+	_, err = Run(context.Background(), rt, step.Input{With: map[string]any{"url": srv.URL + "/text",
+		"fetcher": map[string]any{"max_content_length": 3.0}}})
+	if se := step.AsError(err); se.Type != "ERR_BAD_RESPONSE" {
+		t.Fatalf("max_content_length: %+v", se)
+	}
+}
+
+func TestAllowedHosts(t *testing.T) {
+	srv, rc := stub(t)
+	s, _ := connectors.NewStore()
+	s.SetAllowedHosts([]string{"api.example.com"})
+	rt := connectors.NewRuntime(s, nil, nil)
+	_, err := Run(context.Background(), rt, step.Input{With: map[string]any{"url": srv.URL + "/ok"}})
+	if err == nil || !strings.Contains(err.Error(), "not added to the allowedHosts") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(rc.reqs) != 0 {
+		t.Fatal("a blocked request was sent")
+	}
+}
+
+func TestConnectorFormNoSecretLeak(t *testing.T) {
+	srv, rc := stub(t)
+	t.Setenv("TEST_HTTP_PASSWORD", "pa55-word-value")
+	t.Setenv("TEST_HTTP_KEY", "key-value-123")
+	rt := runtime(t, connectors.Def{ID: "api", Name: "My API", Type: ".webhook",
+		Config:  map[string]any{"url": srv.URL, "method": "post", "headers": map[string]any{"X-Client": "secflow"}},
+		Secrets: map[string]string{"user": "${env:TEST_HTTP_PASSWORD}", "password": "${env:TEST_HTTP_PASSWORD}", "header.X-Api-Key": "${env:TEST_HTTP_KEY}"}})
+	out, err := Run(context.Background(), rt, step.Input{ConnectorID: "My API", With: map[string]any{"path": "echo-auth"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := rc.last()
+	if req.Method != "POST" || req.URL.Path != "/echo-auth" || req.Header.Get("X-Client") != "secflow" || req.Header.Get("X-Api-Key") != "key-value-123" {
+		t.Fatalf("request %s %s %v", req.Method, req.URL.Path, req.Header)
+	}
+	if u, p, ok := req.BasicAuth(); !ok || u != "pa55-word-value" || p != "pa55-word-value" {
+		t.Fatal("basic auth not sent")
+	}
+	b, _ := json.Marshal(out)
+	if strings.Contains(string(b), "pa55-word-value") || strings.Contains(string(b), "key-value-123") {
+		t.Fatalf("secret echoed into output: %s", b)
+	}
+	_, err = Run(context.Background(), rt, step.Input{ConnectorID: "nope"})
+	if err == nil || err.Error() != "Error: Connector nope not found" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSpecRegistered(t *testing.T) {
+	s, ok := step.Default().Lookup("http")
+	if !ok || s.Activity == nil || s.Kind != step.KindActivity {
+		t.Fatal("http not registered")
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s.Output.Example), &v); err != nil {
+		t.Fatalf("output example: %v", err)
+	}
+}

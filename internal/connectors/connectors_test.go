@@ -1,0 +1,219 @@
+package connectors
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/secflow/secflow/interpreter/step"
+)
+
+const sampleYAML = `
+allowedHosts: [api.example.com, "*.virustotal.com"]
+connectors:
+  - id: es-main
+    name: Main cluster
+    type: .elasticsearch
+    config: { url: "https://${env:TEST_ES_HOST}:9200" }
+    secrets: { apiKey: "${env:TEST_ES_KEY}" }
+  - id: kb
+    type: kibana
+    default: true
+    config: { url: https://kibana.example.com, space: soc }
+    secrets: { username: "${env:TEST_KB_USER}", password: "${file:PASSWORD_FILE}" }
+  - id: soc-slack
+    name: SOC Slack
+    type: .slack_api
+    secrets: { token: "${env:TEST_SLACK_TOKEN}" }
+  - id: dup-name
+    name: SOC Slack
+    type: .slack
+    secrets: { webhookUrl: "${env:TEST_HOOK}" }
+  - id: slack2
+    type: .slack_api
+    default: true
+    secrets: { token: "${env:TEST_SLACK_TOKEN}" }
+`
+
+func loadSample(t *testing.T) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("s3cret-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_ES_HOST", "es.internal")
+	t.Setenv("TEST_ES_KEY", "es-key-value")
+	t.Setenv("TEST_KB_USER", "svc-secflow")
+	t.Setenv("TEST_SLACK_TOKEN", "xoxb-test-token")
+	path := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(sampleYAML, "PASSWORD_FILE", pw)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return s
+}
+
+func TestLoadResolves(t *testing.T) {
+	s := loadSample(t)
+	ctx := context.Background()
+	tests := []struct {
+		name, ref string
+		types     []string
+		wantID    string
+		wantErr   string
+	}{
+		{name: "by id", ref: "es-main", wantID: "es-main"},
+		{name: "by name", ref: "Main cluster", wantID: "es-main"},
+		{name: "first match of a shared name", ref: "SOC Slack", wantID: "soc-slack"},
+		{name: "default marked", types: []string{".slack_api"}, wantID: "slack2"},
+		{name: "default first of type", types: []string{".elasticsearch"}, wantID: "es-main"},
+		{name: "type without dot", types: []string{"kibana"}, wantID: "kb"},
+		{name: "default of second type", types: []string{".gen-ai", ".kibana"}, wantID: "kb"},
+		{name: "not found", ref: "nope", wantErr: "Connector nope not found"},
+		{name: "id required", wantErr: "Connector ID is required"},
+		{name: "no default", types: []string{".gen-ai"}, wantErr: "No default .gen-ai connector configured"},
+		{name: "wrong type", ref: "es-main", types: []string{".slack"}, wantErr: "has type .elasticsearch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := s.Resolve(ctx, tt.ref, tt.types...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ID != tt.wantID {
+				t.Fatalf("got %s, want %s", c.ID, tt.wantID)
+			}
+		})
+	}
+}
+
+func TestSecretsResolvedOnlyOnResolve(t *testing.T) {
+	s := loadSample(t)
+	for _, d := range s.List() {
+		for k, v := range d.Secrets {
+			if !strings.HasPrefix(v, "${") {
+				t.Fatalf("List exposes a resolved secret %s.%s", d.ID, k)
+			}
+		}
+	}
+	c, err := s.Resolve(context.Background(), "kb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Secrets["username"] != "svc-secflow" || c.Secrets["password"] != "s3cret-from-file" {
+		t.Fatalf("secrets = %v", c.Secrets)
+	}
+	if c.ConfigString("space") != "soc" {
+		t.Fatalf("config = %v", c.Config)
+	}
+	es, _ := s.Resolve(context.Background(), "es-main")
+	if es.ConfigString("url") != "https://es.internal:9200" {
+		t.Fatalf("config references not expanded: %v", es.Config)
+	}
+	if got := s.AllowedHosts(); len(got) != 2 || got[0] != "api.example.com" {
+		t.Fatalf("allowedHosts = %v", got)
+	}
+}
+
+func TestMissingSecretErrorHasNoValue(t *testing.T) {
+	s := loadSample(t)
+	t.Setenv("TEST_HOOK", "")
+	_, err := s.Resolve(context.Background(), "dup-name")
+	if err == nil || !strings.Contains(err.Error(), "TEST_HOOK is not set") {
+		t.Fatalf("err = %v", err)
+	}
+	if se := step.AsError(err); se.Type != "ConnectorSecretError" {
+		t.Fatalf("type = %s", se.Type)
+	}
+}
+
+func TestRejects(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"literal secret", "connectors:\n- {id: a, type: .slack_api, secrets: {token: xoxb-literal}}\n", "literal secrets are not allowed"},
+		{"credential in config", "connectors:\n- {id: a, type: .gen-ai, config: {apiKey: sk-1}}\n", "config.apiKey is a credential"},
+		{"missing type", "connectors:\n- {id: a}\n", "type is required"},
+		{"missing id", "connectors:\n- {type: .slack}\n", "without an id"},
+		{"duplicate id", "connectors:\n- {id: a, type: .slack}\n- {id: a, type: .jira}\n", "defined twice"},
+		{"unknown key", "connectors:\n- {id: a, type: .slack, secret: {}}\n", "field secret not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if strings.Contains(fmtErr(err), "xoxb-literal") || strings.Contains(fmtErr(err), "sk-1") {
+				t.Fatalf("error leaks the literal: %v", err)
+			}
+		})
+	}
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestEnvDefaults(t *testing.T) {
+	t.Setenv("SECFLOW_ES_URL", "https://es:9200")
+	t.Setenv("SECFLOW_ES_API_KEY", "k")
+	t.Setenv("SECFLOW_KIBANA_URL", "https://kb:5601")
+	t.Setenv("SECFLOW_KIBANA_USERNAME", "u")
+	t.Setenv("SECFLOW_KIBANA_PASSWORD", "p")
+	t.Setenv("SECFLOW_KIBANA_SPACE", "soc")
+	s, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.Resolve(context.Background(), "", ".elasticsearch")
+	if err != nil || es.Secrets["apiKey"] != "k" || es.ConfigString("url") != "https://es:9200" {
+		t.Fatalf("es = %+v, %v", es, err)
+	}
+	kb, err := s.Resolve(context.Background(), "", ".kibana")
+	if err != nil || kb.Secrets["username"] != "u" || kb.Secrets["password"] != "p" || kb.ConfigString("space") != "soc" {
+		t.Fatalf("kb = %+v, %v", kb, err)
+	}
+}
+
+func TestForSandbox(t *testing.T) {
+	s := ForSandbox(map[string]string{"elasticsearch": "http://127.0.0.1:1/", "kibana": "http://127.0.0.1:2",
+		"openai": "http://127.0.0.1:3", "smtp": "smtp://127.0.0.1:2525"})
+	rt := NewRuntime(s, nil, nil)
+	ctx := context.Background()
+	for typ, want := range map[string]string{".elasticsearch": "http://127.0.0.1:1", ".kibana": "http://127.0.0.1:2"} {
+		c, err := rt.Connector(ctx, "", typ)
+		if err != nil || c.ConfigString("url") != want || c.Secrets["apiKey"] == "" {
+			t.Fatalf("%s: %+v %v", typ, c, err)
+		}
+	}
+	ai, err := rt.Connector(ctx, "", ".gen-ai")
+	if err != nil || ai.ConfigString("apiUrl") != "http://127.0.0.1:3/v1/chat/completions" {
+		t.Fatalf("openai: %+v %v", ai, err)
+	}
+	mail, err := rt.Connector(ctx, "email")
+	if err != nil || mail.ConfigString("host") != "127.0.0.1" || mail.Config["port"] != float64(2525) {
+		t.Fatalf("email: %+v %v", mail, err)
+	}
+	if _, err := rt.Connector(ctx, "slack"); err == nil {
+		t.Fatal("slack connector exists without a slack URL")
+	}
+	for _, d := range s.List() {
+		if len(d.Secrets) != 0 {
+			t.Fatalf("List exposes sandbox secrets of %s", d.ID)
+		}
+	}
+}
