@@ -25,8 +25,8 @@ func alertContext() map[string]any {
 	}
 	return map[string]any{
 		"event": map[string]any{
-			"alerts": alerts,
-			"rule":   map[string]any{"id": "rule-1", "name": "Suspicious process", "tags": []any{"windows", "edr"}},
+			"alerts":  alerts,
+			"rule":    map[string]any{"id": "rule-1", "name": "Suspicious process", "tags": []any{"windows", "edr"}},
 			"spaceId": "default",
 		},
 		"inputs":    map[string]any{"severity_threshold": 50.0, "channel": "#soc", "dry_run": false},

@@ -214,3 +214,10 @@ func jsonParse(s string) (any, error) {
 	}
 	return v, nil
 }
+
+// JSONStringify is JavaScript's JSON.stringify(v, null, indent) for the
+// JSON-like value model, with object keys sorted. ok is false when
+// JavaScript would return undefined (nothing serialisable at the top level).
+func JSONStringify(v any, indent string) (s string, ok bool, err error) {
+	return jsonStringify(v, indent)
+}

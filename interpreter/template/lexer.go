@@ -126,7 +126,10 @@ func indexDelim(s string) int {
 
 func makeDelimited(kind tokKind, raw string) token {
 	t := token{kind: kind, raw: raw}
-	content := raw[2 : len(raw)-2]
+	content := ""
+	if len(raw) >= 4 {
+		content = raw[2 : len(raw)-2]
+	}
 	if strings.HasPrefix(content, "-") {
 		t.trimL = true
 		content = content[1:]
