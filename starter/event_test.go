@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/secflow/secflow/interpreter"
 )
 
 const securityAlertDotted = `{
@@ -205,4 +208,50 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestKibanaWebhookBody checks the body docs/starter.md tells operators to
+// configure in a Kibana Webhook connector action
+// (testdata/kibana-webhook-template.txt), as Kibana renders it for a
+// detection rule with two alerts (testdata/kibana-webhook-rendered.json:
+// context.alerts joined by commas, alert fields flattened).
+func TestKibanaWebhookBody(t *testing.T) {
+	tmpl, err := os.ReadFile("testdata/kibana-webhook-template.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(tmpl), "[{{{context.alerts}}}]") {
+		t.Fatal("template no longer wraps context.alerts in [ ] with triple braces")
+	}
+	body, err := os.ReadFile("testdata/kibana-webhook-rendered.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, format, err := Normalize(body, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if format != FormatEvent || len(evs) != 1 {
+		t.Fatalf("format %s, %d events", format, len(evs))
+	}
+	ev := evs[0]
+	if ev.RuleID != "0a4c9c60-1d1f-11ef-9d8e-5b1a2f3c4d5e" || ev.RuleName != "Credential Dumping - Detected" ||
+		len(ev.AlertIDs) != 2 || ev.Severity() != "critical" || ev.HostName() != "dc-01" {
+		t.Errorf("event = rule %s %q, alerts %v, severity %s, host %s", ev.RuleID, ev.RuleName, ev.AlertIDs, ev.Severity(), ev.HostName())
+	}
+	if !contains(ev.RuleIDs, "credential-dumping-detected") {
+		t.Errorf("rule_id filter value missing from %v", ev.RuleIDs)
+	}
+	rule := ev.Body["rule"].(map[string]any)
+	if rule["ruleTypeId"] != "siem.queryRule" || rule["consumer"] != "siem" {
+		t.Errorf("rule not completed from the alert: %v", rule)
+	}
+	second := ev.Alerts()[1]
+	if lookup(second, "kibana", "alert", "severity") != "high" || lookup(second, "user", "name") != "svc-backup" {
+		t.Errorf("second alert not expanded: %v", second)
+	}
+	plans, _ := Route([]*interpreter.Definition{def("triage", true, alertTrigger(map[string]any{"rule_id": "credential-dumping-detected"}))}, ev, time.Now())
+	if len(plans) != 1 {
+		t.Errorf("a trigger on the detection rule_id does not match: %v", ids(plans))
+	}
 }
