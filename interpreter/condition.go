@@ -19,7 +19,7 @@ func (r *run) evalCondition(cond any, ctx map[string]any, stepID string) (bool, 
 	if b, ok := cond.(bool); ok {
 		return b, nil
 	}
-	rendered, err := r.tpl.Render(cond, ctx)
+	rendered, err := r.renderValue(cond, ctx)
 	if err != nil {
 		return false, step.AsError(err)
 	}
@@ -39,7 +39,7 @@ func (r *run) evalCondition(cond any, ctx map[string]any, stepID string) (bool, 
 		case "false":
 			return false, nil
 		}
-		ok, err := kql.Eval(v, ctx, r.now())
+		ok, err := kqlEval(v, ctx, r.now())
 		if err != nil {
 			var se *kql.SyntaxError
 			if errors.As(err, &se) {
@@ -49,7 +49,7 @@ func (r *run) evalCondition(cond any, ctx map[string]any, stepID string) (bool, 
 		}
 		return ok, nil
 	default:
-		b, _ := json.Marshal(v)
+		b := jsonMarshal(v)
 		return false, &step.Error{Type: "Error", Message: fmt.Sprintf(
 			"Invalid condition type for step %s. Got %s (type: %s), but expected boolean or string (KQL expression).",
 			stepID, string(b), jsTypeOf(v))}

@@ -180,6 +180,8 @@ func errorValue(e *step.Error) map[string]any {
 // keysSorted returns the keys of m in sorted order (deterministic iteration).
 func keysSorted[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
+	// The keys are sorted below, so the map order does not show.
+	//workflowcheck:ignore
 	for k := range m {
 		keys = append(keys, k)
 	}

@@ -2,7 +2,6 @@ package interpreter
 
 import (
 	"github.com/secflow/secflow/interpreter/datastep"
-	"github.com/secflow/secflow/interpreter/kql"
 )
 
 // step_data.go: the pure data.* steps other than data.set (§6.3), run in
@@ -11,14 +10,14 @@ import (
 
 func runDataStep(c *call) (any, error) {
 	now := c.r.now()
-	return datastep.Run(datastep.Call{
+	return runData(datastep.Call{
 		Type:   c.s.Type,
 		With:   c.s.With,
 		Config: c.s.Config,
 		Ctx:    c.context(),
 		R:      c.r.tpl,
 		Cond: func(cond string, ctx map[string]any) (bool, error) {
-			return kql.Eval(cond, ctx, now)
+			return kqlEval(cond, ctx, now)
 		},
 	})
 }

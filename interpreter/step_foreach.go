@@ -1,7 +1,6 @@
 package interpreter
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -125,18 +124,18 @@ func (c *call) resolveItems() ([]any, error) {
 		expr = x
 		t := strings.TrimSpace(x)
 		if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") {
-			v, err = c.r.tpl.Evaluate(t, ctx)
+			v, err = c.r.evaluate(t, ctx)
 		} else {
-			v, err = c.r.tpl.Render(x, ctx)
+			v, err = c.r.renderValue(x, ctx)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if s, ok := v.(string); ok {
 			var parsed any
-			if jerr := json.Unmarshal([]byte(s), &parsed); jerr != nil {
+			if jerr := jsonUnmarshal([]byte(s), &parsed); jerr != nil {
 				if barePath.MatchString(strings.TrimSpace(s)) {
-					if pv, perr := c.r.tpl.Evaluate(strings.TrimSpace(s), ctx); perr == nil && pv != nil {
+					if pv, perr := c.r.evaluate(strings.TrimSpace(s), ctx); perr == nil && pv != nil {
 						parsed, jerr = pv, nil
 					}
 				}
@@ -147,9 +146,9 @@ func (c *call) resolveItems() ([]any, error) {
 			v = parsed
 		}
 	default:
-		b, _ := json.Marshal(raw)
+		b := jsonMarshal(raw)
 		expr = string(b)
-		if v, err = c.r.tpl.Render(raw, ctx); err != nil {
+		if v, err = c.r.renderValue(raw, ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -158,7 +157,7 @@ func (c *call) resolveItems() ([]any, error) {
 	}
 	msg := fmt.Sprintf("Foreach expression must evaluate to an array. Expression %q resolved to %s", expr, jsTypeOf(v))
 	if v != nil {
-		b, _ := json.Marshal(v)
+		b := jsonMarshal(v)
 		if len(b) > 100 {
 			b = b[:100]
 		}

@@ -3,7 +3,6 @@ package interpreter
 import (
 	"strings"
 
-	"github.com/secflow/secflow/interpreter/schema"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
@@ -34,7 +33,7 @@ func runWorkflowOutput(c *call) (any, error) {
 	}
 	c.input = values
 	if c.r.def.Outputs != nil {
-		if msg := schema.ValidateOutputs(c.r.def.Outputs, values); msg != "" {
+		if msg := validateOutputs(c.r.def.Outputs, values); msg != "" {
 			return nil, &step.Error{Type: "Error", Message: msg}
 		}
 	}

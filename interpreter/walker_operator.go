@@ -1,7 +1,6 @@
 package interpreter
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -40,7 +39,7 @@ func (r *run) park(ctx workflow.Context, sc *scope, path string, e *step.Error) 
 	r.parked[path] = p
 	since := r.now()
 	until := since.Add(r.operatorWait)
-	hint, _ := json.Marshal(ControlRequest{Step: path, Action: ActionRetry})
+	hint := jsonMarshal(ControlRequest{Step: path, Action: ActionRetry})
 	msg := fmt.Sprintf("Step %s failed and waits for an operator until %s. "+
 		"Send the update or signal %q with %s (action: retry | skip | fail; skip may carry an \"output\").",
 		path, until.UTC().Format(time.RFC3339), StepControl, hint)

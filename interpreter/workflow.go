@@ -164,8 +164,8 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 		inputs = map[string]any{}
 	}
 	if def.Inputs != nil {
-		inputs = schema.ApplyDefaults(def.Inputs, inputs)
-		if problems := schema.Validate(def.Inputs, inputs); len(problems) > 0 {
+		inputs = applyDefaults(def.Inputs, inputs)
+		if problems := validateInputs(def.Inputs, inputs); len(problems) > 0 {
 			return r.finishRun(&step.Error{Type: ErrTypeInputValidation, Message: schema.InputError(problems)}, StatusFailed)
 		}
 	}
@@ -234,7 +234,7 @@ func (r *run) configure(in RunInput, env runEnv) {
 		opts.MemoryLimit = l.MemoryLimit
 		opts.RenderLimit = time.Duration(l.RenderLimit) * time.Millisecond
 	}
-	r.tpl = template.New(opts)
+	r.tpl = newEngine(opts)
 
 	spaceID := in.SpaceID
 	if spaceID == "" {
