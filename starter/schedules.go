@@ -661,39 +661,32 @@ type definitionWatcher interface {
 	Watch(ctx context.Context, every time.Duration, onChange func())
 }
 
-// WatchDefinitions keeps the schedules in line with the definitions until
-// ctx is done: it reconciles once, then after every change the store's
-// Watch reports (Config.Definitions must be a *defstore.Store, or anything
-// with its Watch method), and retries a failed reconciliation every
-// retryEvery (default 30s) until it succeeds. Alert routing and manual runs
-// need nothing: they read the store on every request. It blocks; run it in a
-// goroutine.
-func (s *Server) WatchDefinitions(ctx context.Context, pollEvery, retryEvery time.Duration) {
+// DefinitionsChanged tells RunScheduleReconciler that the definitions
+// changed. It never blocks; pass it as (or call it from) the onChange
+// callback of the store's Watch.
+func (s *Server) DefinitionsChanged() {
+	select {
+	case s.defsChanged <- struct{}{}:
+	default: // a reconciliation is already pending
+	}
+}
+
+// RunScheduleReconciler reconciles the schedules once, then after every
+// DefinitionsChanged, and retries a failed reconciliation every retryEvery
+// (default 30s) until it succeeds. It blocks until ctx is done; run it in a
+// goroutine. Alert routing and manual runs need nothing of the kind: they
+// read the store on every request.
+func (s *Server) RunScheduleReconciler(ctx context.Context, retryEvery time.Duration) {
 	if retryEvery <= 0 {
 		retryEvery = 30 * time.Second
 	}
-	changed := make(chan struct{}, 1)
-	signal := func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}
-	if w, ok := s.cfg.Definitions.(definitionWatcher); ok {
-		go w.Watch(ctx, pollEvery, func() {
-			s.log.Info("definitions changed; reconciling schedules")
-			signal()
-		})
-	} else {
-		s.log.Warn("definitions source cannot be watched; schedules are reconciled only on demand")
-	}
-	signal()
+	s.DefinitionsChanged()
 	var retry <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-changed:
+		case <-s.defsChanged:
 		case <-retry:
 		}
 		retry = nil
@@ -705,4 +698,23 @@ func (s *Server) WatchDefinitions(ctx context.Context, pollEvery, retryEvery tim
 			retry = time.After(retryEvery)
 		}
 	}
+}
+
+// WatchDefinitions polls Config.Definitions (a *defstore.Store, or anything
+// with its Watch method) every pollEvery and keeps the schedules in line:
+// Watch with DefinitionsChanged as callback, plus RunScheduleReconciler. It
+// blocks until ctx is done. Do not also run another Watch on the same store:
+// two pollers race for each change and only one of them reports it; if the
+// process already watches the store, call DefinitionsChanged from that
+// watch's callback and run RunScheduleReconciler instead.
+func (s *Server) WatchDefinitions(ctx context.Context, pollEvery, retryEvery time.Duration) {
+	if w, ok := s.cfg.Definitions.(definitionWatcher); ok {
+		go w.Watch(ctx, pollEvery, func() {
+			s.log.Info("definitions changed; reconciling schedules")
+			s.DefinitionsChanged()
+		})
+	} else {
+		s.log.Warn("definitions source cannot be watched; schedules follow DefinitionsChanged calls only")
+	}
+	s.RunScheduleReconciler(ctx, retryEvery)
 }

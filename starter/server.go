@@ -32,7 +32,8 @@ type Server struct {
 	schedMu sync.Mutex
 	// schedKnown are schedule IDs this process created or saw, so deletions
 	// do not depend on (eventually consistent) schedule listing alone.
-	schedKnown map[string]bool
+	schedKnown  map[string]bool
+	defsChanged chan struct{}
 }
 
 // New validates cfg, applies defaults and builds the server. It does not
@@ -48,10 +49,11 @@ func New(cfg Config) (*Server, error) {
 			Client: cfg.Client, Namespace: cfg.Namespace, TaskQueue: cfg.TaskQueue,
 			DataConverter: cfg.DataConverter, Timeout: cfg.StartTimeout,
 		},
-		metrics:    newMetrics(cfg.Registerer),
-		auth:       newAuthenticator(cfg.Auth),
-		limiter:    newLimiter(cfg.RateLimit),
-		schedKnown: map[string]bool{},
+		metrics:     newMetrics(cfg.Registerer),
+		auth:        newAuthenticator(cfg.Auth),
+		limiter:     newLimiter(cfg.RateLimit),
+		schedKnown:  map[string]bool{},
+		defsChanged: make(chan struct{}, 1),
 	}
 	if !cfg.Auth.Enabled() {
 		s.log.Warn("starter API is unauthenticated: configure bearer tokens or an HMAC secret outside development")
