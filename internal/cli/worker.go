@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -174,13 +173,4 @@ func envList(name string) []string {
 		}
 	}
 	return out
-}
-
-// exitCode maps a command error to an exit status: 0 for a clean stop by
-// signal (context cancelled), 1 otherwise.
-func exitCode(err error) int {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return 0
-	}
-	return 1
 }

@@ -10,6 +10,7 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -109,6 +110,7 @@ type Stack struct {
 	uiURL     string
 	namespace string
 	dbPath    string
+	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -202,7 +204,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("starting Temporal server: %w", err)
 	}
 	s := &Stack{
-		server: srv, level: level, unlock: unlock, namespace: opts.Namespace, dbPath: dbPath,
+		server: srv, level: level, unlock: unlock, namespace: opts.Namespace, dbPath: dbPath, log: opts.Logger,
 		hostPort: net.JoinHostPort(host, strconv.Itoa(p.frontend)),
 	}
 	defer func() {
@@ -475,7 +477,8 @@ func (s *Stack) startUI(ctx context.Context, port int) error {
 }
 
 // Close stops the UI and the server (the server's shutdown noise is
-// silenced) and releases the data directory. It is safe to call twice.
+// silenced), folds the write-ahead log into the database file and releases
+// the data directory. It is safe to call twice.
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
 		s.level.Set(slog.LevelError + 4)
@@ -486,7 +489,32 @@ func (s *Stack) Close() error {
 		if err := s.server.Stop(); err != nil {
 			s.closeErr = fmt.Errorf("stopping Temporal server: %w", err)
 		}
+		if err := checkpoint(s.dbPath); err != nil {
+			// Not fatal: SQLite replays the WAL on the next open.
+			s.log.Warn("checkpointing the SQLite write-ahead log", "db", s.dbPath, "error", err)
+		}
 		s.unlock()
 	})
 	return s.closeErr
+}
+
+// checkpoint copies the write-ahead log into the database file and
+// truncates it, so the .db file alone holds every committed change. The
+// server's SQLite plugin never closes its pooled connection (so SQLite
+// cannot do this on close itself); once the server has stopped, that
+// connection is idle and a second connection can checkpoint.
+func checkpoint(dbPath string) error {
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout%3D5000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var busy, logFrames, checkpointed int
+	if err := db.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return fmt.Errorf("checkpoint blocked (%d of %d frames copied)", checkpointed, logFrames)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -185,6 +186,10 @@ func TestRestartKeepsRuns(t *testing.T) {
 	t.Logf("stopped in %v", time.Since(t0).Round(time.Millisecond))
 	if err := s1.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+	// The write-ahead log was folded into the database file.
+	if fi, err := os.Stat(s1.DBPath() + "-wal"); err == nil && fi.Size() != 0 {
+		t.Errorf("WAL still holds %d bytes after Close", fi.Size())
 	}
 	for _, addr := range []string{s1.HostPort(), strings.TrimPrefix(s1.UIURL(), "http://")} {
 		l, err := net.Listen("tcp", addr)

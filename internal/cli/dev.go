@@ -1,0 +1,267 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/internal/devstack"
+	"github.com/secflow/secflow/internal/sandbox"
+	"github.com/secflow/secflow/internal/temporalclient"
+	"github.com/secflow/secflow/interpreter"
+	"github.com/secflow/secflow/interpreter/step"
+	"github.com/secflow/secflow/starter"
+	"github.com/secflow/secflow/worker"
+)
+
+func init() {
+	register(command{
+		name:    "dev",
+		summary: "run everything locally: embedded Temporal server + UI, worker and alert intake",
+		run:     runDev,
+	})
+}
+
+// sandboxServices are the fakes `secflow dev --sandbox` wires as connectors.
+var sandboxServices = []string{"elasticsearch", "kibana", "openai", "slack", "pagerduty", "jira", "smtp"}
+
+// devFlags are the flags of `secflow dev`.
+type devFlags struct {
+	grpcPort, uiPort, httpPort int
+	dataDir                    string
+	sandbox                    bool
+	connectors                 string
+	verboseServer              bool
+	common                     commonFlags
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	started := time.Now()
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f devFlags
+	fs.IntVar(&f.grpcPort, "grpc-port", devstack.DefaultGRPCPort, "Temporal frontend gRPC `port` on 127.0.0.1")
+	fs.IntVar(&f.uiPort, "ui-port", devstack.DefaultUIPort, "Temporal Web UI `port` on 127.0.0.1")
+	fs.IntVar(&f.httpPort, "http-port", 8080, "alert intake (starter) HTTP `port` on 127.0.0.1")
+	fs.StringVar(&f.dataDir, "data-dir", devstack.DefaultDataDir, "`directory` of the Temporal SQLite database (kept across restarts)")
+	fs.StringVar(&f.common.definitions, "definitions", "definitions", "`directory` of workflow definitions, reloaded on change")
+	fs.StringVar(&f.common.taskQueue, "task-queue", interpreter.DefaultTaskQueue, "Temporal task `queue`")
+	fs.StringVar(&f.connectors, "connectors", env(connectors.EnvPath, ""), "connectors.yaml `file` for real systems (env "+connectors.EnvPath+"); turns the sandbox off unless --sandbox is given")
+	fs.BoolVar(&f.sandbox, "sandbox", true, "wire the connectors to in-process fakes (Elasticsearch, Kibana, OpenAI, Slack, PagerDuty, Jira, SMTP); default on without --connectors")
+	fs.BoolVar(&f.verboseServer, "verbose-server", false, "also log the Temporal server's info messages")
+	fs.StringVar(&f.common.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.StringVar(&f.common.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: secflow dev [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Starts, in this process and on 127.0.0.1 only: a real Temporal server (SQLite under")
+		fmt.Fprintln(stderr, "--data-dir), the Temporal Web UI, the secflow worker and the alert intake API.")
+		fmt.Fprintln(stderr, "Ctrl-C stops everything. Runs survive a restart on the same --data-dir.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "secflow dev: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { explicit[fl.Name] = true })
+	if f.connectors != "" && !explicit["sandbox"] {
+		f.sandbox = false
+	}
+	log, err := f.common.logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "secflow dev:", err)
+		return 2
+	}
+	if err := devMain(ctx, f, started, stdout, log); err != nil {
+		log.Error("secflow dev failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// devMain starts everything, prints where it listens, and blocks until ctx
+// is done; then it stops the parts in reverse order.
+func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Writer, log *slog.Logger) (err error) {
+	// Claim the HTTP port first: a busy port fails before the slow parts start.
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.httpPort)))
+	if err != nil {
+		return fmt.Errorf("alert intake port %d is not free: %w", f.httpPort, err)
+	}
+	defer ln.Close()
+
+	defs, err := openDefinitions(ctx, f.common.definitions, log)
+	if err != nil {
+		return err
+	}
+
+	stack, err := devstack.Start(ctx, devstack.Options{
+		DataDir: f.dataDir, GRPCPort: f.grpcPort, UIPort: f.uiPort,
+		Logger: log.With("component", "temporal"), VerboseServer: f.verboseServer,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := stack.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		log.Info("Temporal server stopped")
+	}()
+
+	var store *connectors.Store
+	var sb *sandbox.Sandbox
+	kibanaURL := ""
+	if f.sandbox {
+		if sb, err = sandbox.Start(); err != nil {
+			return err
+		}
+		defer sb.Close()
+		urls := map[string]string{}
+		for _, n := range sandboxServices {
+			if u := sb.URL(n); u != "" {
+				urls[n] = u
+			}
+		}
+		store, kibanaURL = connectors.ForSandbox(urls), urls["kibana"]
+	} else if store, err = connectors.Load(f.connectors); err != nil {
+		return err
+	}
+
+	c, err := temporalclient.Dial(ctx, &temporalclient.Options{Address: stack.HostPort(), Namespace: stack.Namespace()}, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	w, err := worker.New(worker.Config{
+		Client:      c,
+		TaskQueue:   f.common.taskQueue,
+		Definitions: defs,
+		Registry:    step.Default(),
+		Runtime:     connectors.NewRuntime(store, nil, log.With("component", "activity")),
+		Logger:      log,
+		UIBaseURL:   stack.UIURL(),
+		KibanaURL:   kibanaURL,
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("starting the worker: %w", err)
+	}
+	defer func() {
+		w.Stop()
+		log.Info("worker stopped")
+	}()
+
+	st, err := starter.New(starter.Config{
+		Client:      c,
+		Namespace:   stack.Namespace(),
+		TaskQueue:   f.common.taskQueue,
+		Definitions: defs,
+		Logger:      log,
+		UIBaseURL:   stack.UIURL(),
+		// Loopback only; a dev-only open API is what `dev` is for.
+	})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	if sb != nil {
+		mux.Handle("GET /sandbox", sandboxHandler(sb))
+	}
+	mux.Handle("/", st.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		log.Info("alert intake stopped")
+	}()
+
+	intake := "http://" + ln.Addr().String()
+	printBanner(stdout, f, stack, intake, sb, len(defs.All()), time.Since(started))
+
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+		return nil
+	case err := <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("alert intake: %w", err)
+	}
+}
+
+func printBanner(w io.Writer, f devFlags, stack *devstack.Stack, intake string, sb *sandbox.Sandbox, nDefs int, took time.Duration) {
+	fmt.Fprintf(w, "\nsecflow dev is up in %s — Ctrl-C stops everything.\n\n", took.Round(10*time.Millisecond))
+	fmt.Fprintf(w, "Temporal UI     %s\n", stack.UIURL())
+	fmt.Fprintf(w, "Temporal gRPC   %s (namespace %s, task queue %s)\n", stack.HostPort(), stack.Namespace(), f.common.taskQueue)
+	fmt.Fprintf(w, "Alert intake    %s/api/v1/alerts\n", intake)
+	if sb != nil {
+		fmt.Fprintf(w, "Sandbox         %s/sandbox (fake Elasticsearch, Kibana, OpenAI, Slack, PagerDuty, Jira, SMTP)\n", intake)
+	} else {
+		fmt.Fprintf(w, "Connectors      %s\n", orDefault(f.connectors, "(none; SECFLOW_ES_URL / SECFLOW_KIBANA_URL defaults only)"))
+	}
+	fmt.Fprintf(w, "Definitions     %s (%d loaded, reloaded on change)\n", f.common.definitions, nDefs)
+	fmt.Fprintf(w, "Database        %s\n", stack.DBPath())
+	fmt.Fprintln(w)
+	demo := filepath.Join(f.common.definitions, "demo-alert.json")
+	if _, err := os.Stat(demo); err == nil {
+		fmt.Fprintln(w, "Fire the demo alert:")
+		fmt.Fprintf(w, "  curl -sS -X POST %s/api/v1/alerts -H 'Content-Type: application/json' --data @%s\n", intake, demo)
+	} else {
+		fmt.Fprintln(w, "Post an alert:")
+		fmt.Fprintf(w, "  curl -sS -X POST %s/api/v1/alerts -H 'Content-Type: application/json' --data @alert.json\n", intake)
+	}
+	fmt.Fprintln(w, "List runs with the temporal CLI:")
+	fmt.Fprintf(w, "  temporal workflow list --address %s\n\n", stack.HostPort())
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+// sandboxHandler serves GET /sandbox: the fakes' URLs and every request
+// they received, newest last (what the demo run sent to Slack, Jira, ...).
+func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		urls := map[string]string{}
+		for _, n := range sandboxServices {
+			if u := sb.URL(n); u != "" {
+				urls[n] = u
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		received := sb.Received()
+		if received == nil {
+			received = []sandbox.Request{}
+		}
+		_ = enc.Encode(map[string]any{"services": urls, "received": received})
+	})
+}
