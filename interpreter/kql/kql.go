@@ -4,12 +4,18 @@
 //
 // The parser follows Kibana's KQL grammar (kbn-es-query grammar.peggy) rule
 // for rule, so that what Kibana accepts or rejects is accepted or rejected
-// here. The evaluator follows the newest in-memory evaluator (kbn-eval-kql):
-// quoted values are exact literals, unquoted `*` is a wildcard, `?` is an
-// ordinary character, arrays are multi-valued, missing paths are false and
+// here. The evaluator follows the in-memory evaluator (kbn-eval-kql) as the
+// conformance reference describes it (semantics §5.3, C14): `*` is a
+// wildcard in quoted and unquoted values (a backslash escapes it only when
+// unquoted; inside quotes it stays a backslash), `?` is an ordinary
+// character, arrays are multi-valued, missing paths are false and
 // anything the evaluator does not understand (free text, nested queries) is
 // false rather than an error. A final `length` path segment on an array or a
 // string yields its length (secflow project decision, see the spec §5.2).
+//
+// Known difference: Kibana's newest kbn-eval-kql treats a quoted value as an
+// exact literal (`user.name: "John*"` matches only "John*"); secflow keeps
+// the wildcard, as the conformance cases require.
 //
 // Evaluation is deterministic: no goroutines, no wall clock (date math uses
 // the injected now), no dependence on map iteration order.

@@ -82,16 +82,19 @@ func TestTruthTable(t *testing.T) {
 		{`user.name: J*n D*`, user("Jane Doe"), false},
 		{`user.info: *John*`, obj("user", obj("info", "Lorem ipsum John Doe")), true},
 		{`user.info: *John*`, obj("user", obj("info", "Lorem ipsum Jane Doe")), false},
-		// [newer] quoted values are exact literals: `*` is not a wildcard
-		// and a backslash stays a backslash.
-		{`user.name: "John*"`, user("John Doe"), false},
+		// Quoted values: `*` is a wildcard (semantics §5.3, C14), a
+		// backslash stays a backslash.
+		{`user.name: "John*"`, user("John Doe"), true},
 		{`user.name: "John*"`, user("Jane Doe"), false},
 		{`user.name:"John*"`, user("John*"), true},
-		{`txt: "*psu*"`, obj("txt", "Lorem ipsum dolor"), false},
+		{`txt: "*psu*"`, obj("txt", "Lorem ipsum dolor"), true},
 		{`txt: "*psu*"`, obj("txt", "Lorem ipsm dolor"), false},
+		{`inputs.name: "John D*"`, obj("inputs", obj("name", "John Doe")), true},
+		{`inputs.name: "J??n D*"`, obj("inputs", obj("name", "John Doe")), false},
 		{`user.name:"John\*"`, user("John*"), false},
 		{`user.name:"John\*"`, user("John Doe"), false},
 		{`user.name:"John\*"`, user(`John\*`), true},
+		{`user.name: "exact value"`, user("exact value"), true},
 		{`user.name: John\*`, user("John*"), true},
 		{`user.name: John\*`, user("John Doe"), false},
 		// [newer] `?` is an ordinary character.
@@ -181,10 +184,10 @@ func TestConditionCases(t *testing.T) {
 		{`inputs.count >= 1000 and inputs.count <= 5000`, in("count", 2339.0), true},
 		{`inputs.count >= 1000 and inputs.count <= 5000`, in("count", 999.0), false},
 		{`inputs.count >= 1000 and inputs.count <= 5000`, in("count", 5001.0), false},
-		// C14 ([newer]: quoted values are literal)
+		// C14: quoted `*` is a wildcard, `?` is not
 		{`inputs.name: John D*`, in("name", "John Doe"), true},
 		{`inputs.name: John D*`, in("name", "Jane Doe"), false},
-		{`inputs.name: "John D*"`, in("name", "John Doe"), false},
+		{`inputs.name: "John D*"`, in("name", "John Doe"), true},
 		{`inputs.name: "J??n D*"`, in("name", "John Doe"), false},
 		{`inputs.name: J??n D*`, in("name", "John Doe"), false},
 		{`inputs.name: John\*`, in("name", "John*"), true},

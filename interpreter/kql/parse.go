@@ -572,6 +572,14 @@ func (p *parser) quotedString() (*literal, bool) {
 		p.pos = save
 		return nil, false
 	}
+	// secflow follows the conformance reference (semantics §5.3, C14): a
+	// `*` inside a quoted value is still a wildcard, while a backslash is
+	// kept as an ordinary character (so "John\*" matches neither "John*"
+	// nor "John Doe"). Kibana's newest kbn-eval-kql treats quoted values as
+	// exact literals; that difference is documented in the package doc.
+	if str := b.String(); strings.Contains(str, "*") {
+		return newLiteral(litWildcard, strings.ReplaceAll(str, "*", wildcardSymbol)), true
+	}
 	return newLiteral(litString, b.String()), true
 }
 
