@@ -149,9 +149,10 @@ func slackCode(err error) string {
 	return ""
 }
 
-// isChannelID reports whether ref looks like a conversation ID (C…, G…, D…).
+// isChannelID reports whether ref looks like a conversation ID (C…, G…,
+// D… in upper case; channel names are always lower case).
 func isChannelID(ref string) bool {
-	if len(ref) < 9 || !strings.ContainsRune("CGD", rune(ref[0])) {
+	if len(ref) < 3 || !strings.ContainsRune("CGD", rune(ref[0])) {
 		return false
 	}
 	for _, r := range ref {
