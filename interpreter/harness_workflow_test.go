@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/secflow/secflow/interpreter"
@@ -22,6 +23,7 @@ import (
 type fakes struct {
 	mu    sync.Mutex
 	calls []step.Input
+	infos []activity.Info
 	// failUntil makes test.flaky fail while its call count for a path is
 	// below the value (per path).
 	failUntil map[string]int
@@ -29,10 +31,11 @@ type fakes struct {
 	fixed bool
 }
 
-func (f *fakes) record(in step.Input) int {
+func (f *fakes) record(ctx context.Context, in step.Input) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, in)
+	f.infos = append(f.infos, activity.GetInfo(ctx))
 	n := 0
 	for _, c := range f.calls {
 		if c.Path == in.Path && c.Type == in.Type {
@@ -62,7 +65,7 @@ func (f *fakes) registry() *step.Registry {
 	}
 	// http: a stand-in that refuses 127.0.0.1:1 like Kibana's ECONNREFUSED.
 	add("http", func(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-		f.record(in)
+		f.record(ctx, in)
 		u := in.String("url")
 		if strings.HasPrefix(u, "http://127.0.0.1:1") {
 			return nil, &step.Error{Type: "ConnectionRefused", Message: "Connection refused to http://127.0.0.1:1", Retryable: true}
@@ -74,11 +77,11 @@ func (f *fakes) registry() *step.Registry {
 		return map[string]any{"status": 200.0, "statusText": "OK", "data": map[string]any{"ok": true}}, nil
 	})
 	add("test.echo", func(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-		f.record(in)
+		f.record(ctx, in)
 		return in.With, nil
 	})
 	add("test.flaky", func(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-		n := f.record(in)
+		n := f.record(ctx, in)
 		f.mu.Lock()
 		limit := f.failUntil[in.Path]
 		f.mu.Unlock()
@@ -88,7 +91,7 @@ func (f *fakes) registry() *step.Registry {
 		return map[string]any{"attempt": float64(n)}, nil
 	})
 	add("test.fixable", func(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-		f.record(in)
+		f.record(ctx, in)
 		f.mu.Lock()
 		ok := f.fixed
 		f.mu.Unlock()
@@ -98,14 +101,14 @@ func (f *fakes) registry() *step.Registry {
 		return map[string]any{"fixed": true}, nil
 	})
 	add("test.transient", func(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-		n := f.record(in)
+		n := f.record(ctx, in)
 		if n < 3 {
 			return nil, &step.Error{Type: "ConnectionRefused", Message: "Connection refused", Retryable: true}
 		}
 		return map[string]any{"calls": float64(n)}, nil
 	})
 	add("cases.createCase", func(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-		f.record(in)
+		f.record(ctx, in)
 		return map[string]any{"case": map[string]any{"id": "case-1", "title": in.String("title")}}, nil
 	})
 	return reg
