@@ -119,27 +119,11 @@ func (c *renderCtx) evalOperand(v *valueExpr) (any, error) {
 	case exLiteral:
 		return v.lit, nil
 	case exRange:
-		lo, err := c.evalOperand(v.lo)
+		start, stop, err := c.rangeBounds(v)
 		if err != nil {
 			return nil, err
 		}
-		hi, err := c.evalOperand(v.hi)
-		if err != nil {
-			return nil, err
-		}
-		start := jsToNumber(lo)
-		stop := jsToNumber(hi) + 1
-		if math.IsNaN(start) || math.IsNaN(stop) || stop <= start {
-			return []any{}, nil
-		}
-		count := math.Ceil(stop - start)
-		if count > float64(c.memLimit-c.mem) {
-			return nil, &Error{Message: msgMemoryLimit}
-		}
-		if err := c.useMem(int(count)); err != nil {
-			return nil, err
-		}
-		out := make([]any, 0, int(count))
+		out := make([]any, 0, int(math.Max(0, math.Ceil(stop-start))))
 		for i := start; i < stop; i++ {
 			out = append(out, i)
 		}
@@ -171,6 +155,32 @@ func (c *renderCtx) evalOperand(v *valueExpr) (any, error) {
 		return cur, nil
 	}
 	return undef, nil
+}
+
+// rangeBounds evaluates a range (lo..hi) to [start, stop) and charges its
+// size to the memory budget, like LiquidJS does before allocating it.
+func (c *renderCtx) rangeBounds(v *valueExpr) (float64, float64, error) {
+	lo, err := c.evalOperand(v.lo)
+	if err != nil {
+		return 0, 0, err
+	}
+	hi, err := c.evalOperand(v.hi)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := jsToNumber(lo)
+	stop := jsToNumber(hi) + 1
+	if math.IsNaN(start) || math.IsNaN(stop) || stop <= start {
+		return 0, 0, nil
+	}
+	count := math.Ceil(stop - start)
+	if count > float64(c.memLimit-c.mem) {
+		return 0, 0, &Error{Message: msgMemoryLimit}
+	}
+	if err := c.useMem(int(count)); err != nil {
+		return 0, 0, err
+	}
+	return start, stop, nil
 }
 
 func (c *renderCtx) evalExpression(x expression) (any, error) {
@@ -474,6 +484,9 @@ func (n *forNode) render(c *renderCtx, b *strings.Builder) error {
 	}
 	c.pop()
 
+	if n.coll.kind == exRange && len(hash) == 0 {
+		return n.renderRange(c, b)
+	}
 	collV, err := c.evalOperand(n.coll)
 	if err != nil {
 		return err
@@ -514,6 +527,45 @@ func (n *forNode) render(c *renderCtx, b *strings.Builder) error {
 		}
 		drop.i = i
 		scope[n.variable] = item
+		c.broke, c.continued = false, false
+		if err := c.renderNodes(n.body, b); err != nil {
+			return err
+		}
+		if c.broke {
+			break
+		}
+	}
+	c.broke, c.continued = false, false
+	return nil
+}
+
+// renderRange iterates a literal range without materialising it.
+func (n *forNode) renderRange(c *renderCtx, b *strings.Builder) error {
+	start, stop, err := c.rangeBounds(n.coll)
+	if err != nil {
+		return err
+	}
+	count := 0
+	if stop > start {
+		count = int(math.Ceil(stop - start))
+	}
+	c.registers[n.continueK] = float64(count)
+	if count == 0 {
+		return c.renderNodes(n.elseBody, b)
+	}
+	if len(n.body) == 0 {
+		return c.useWork(count)
+	}
+	drop := &forloopDrop{length: count, name: n.variable + "-" + n.collText}
+	scope := map[string]any{"forloop": drop}
+	c.push(scope)
+	defer c.pop()
+	for i := 0; i < count; i++ {
+		if err := c.useWork(1); err != nil {
+			return err
+		}
+		drop.i = i
+		scope[n.variable] = start + float64(i)
 		c.broke, c.continued = false, false
 		if err := c.renderNodes(n.body, b); err != nil {
 			return err

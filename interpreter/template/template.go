@@ -19,7 +19,7 @@ type Options struct {
 // iterations, filter calls, elements sorted or tested) one millisecond of
 // Options.RenderLimit buys. Counting work instead of measuring time keeps
 // rendering deterministic, which workflow code requires.
-const WorkPerMillisecond = 10000
+const WorkPerMillisecond = 5000
 
 // Engine renders Elastic Workflows templates. It is safe for concurrent use.
 type Engine struct {
