@@ -69,9 +69,24 @@ var familySpec = &step.Spec{
 	Source:    "activities/elasticsearch/request.go",
 }
 
+// namespaces are the Elasticsearch API namespaces; each gets a
+// "elasticsearch.<ns>.*" family spec because the registry resolves a family
+// by the type's last dot only (elasticsearch.cat.indices → elasticsearch.cat.*).
+var namespaces = []string{"async_search", "autoscaling", "cat", "ccr", "cluster", "connector", "dangling_indices",
+	"enrich", "eql", "esql", "features", "fleet", "graph", "ilm", "indices", "inference", "ingest", "license",
+	"logstash", "migration", "ml", "monitoring", "nodes", "profiling", "query_rules", "rollup", "search_application",
+	"searchable_snapshots", "security", "shutdown", "simulate", "slm", "snapshot", "sql", "ssl", "streams",
+	"synonyms", "tasks", "text_structure", "transform", "watcher", "xpack"}
+
 func init() {
 	step.Register(requestSpec)
 	step.Register(familySpec)
+	for _, ns := range namespaces {
+		s := *familySpec
+		s.Type = "elasticsearch." + ns + ".*"
+		s.Summary = "Any other elasticsearch." + ns + " API, in the raw `with.request` form."
+		step.Register(&s)
+	}
 }
 
 func runRequest(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {

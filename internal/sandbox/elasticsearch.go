@@ -106,6 +106,13 @@ func (e *Elasticsearch) Indices() []string {
 	return out
 }
 
+// apiKeyAuth reports whether an Authorization value is "ApiKey <key>"
+// (the scheme is case-insensitive, as in Elasticsearch and Kibana).
+func apiKeyAuth(auth, key string) bool {
+	scheme, cred, ok := strings.Cut(auth, " ")
+	return ok && strings.EqualFold(scheme, "ApiKey") && strings.TrimSpace(cred) == key
+}
+
 func esDecorate(h http.Header) { h.Set("X-Elastic-Product", "Elasticsearch") }
 
 func esErrorBody(status int, typ, reason string) string {
@@ -128,7 +135,7 @@ func esError(w http.ResponseWriter, status int, typ, reason string) {
 func (e *Elasticsearch) serve(w http.ResponseWriter, r *http.Request) {
 	esDecorate(w.Header())
 	auth := r.Header.Get("Authorization")
-	if auth != "ApiKey "+ElasticsearchAPIKey {
+	if !apiKeyAuth(auth, ElasticsearchAPIKey) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="security" charset="UTF-8", ApiKey`)
 		reason := "missing authentication credentials for REST request [" + r.URL.Path + "]"
 		if auth != "" {

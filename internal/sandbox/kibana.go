@@ -208,7 +208,7 @@ func nowISO() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z"
 
 func (k *Kibana) serve(w http.ResponseWriter, r *http.Request) {
 	auth := r.Header.Get("Authorization")
-	if auth != "ApiKey "+KibanaAPIKey {
+	if !apiKeyAuth(auth, KibanaAPIKey) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="sandbox", ApiKey`)
 		kbError(w, http.StatusUnauthorized, "Unauthorized")
 		return
