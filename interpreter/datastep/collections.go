@@ -465,14 +465,22 @@ func runDedupe(c Call) (any, error) {
 	values := map[string]any{}
 	for _, item := range arr {
 		var key string
-		if m, ok := item.(map[string]any); ok {
+		switch x := item.(type) {
+		case map[string]any:
 			parts := make([]string, len(keys))
 			for i, k := range keys {
-				v, present := m[k]
+				v, present := x[k]
 				parts[i] = stableJSON(v, present)
 			}
 			key = strings.Join(parts, "::")
-		} else {
+		case []any:
+			// JavaScript reads the named keys of an array: all undefined.
+			parts := make([]string, len(keys))
+			for i := range keys {
+				parts[i] = stableJSON(nil, false)
+			}
+			key = strings.Join(parts, "::")
+		default:
 			key = stableJSON(item, true)
 		}
 		if _, seen := index[key]; !seen {

@@ -35,7 +35,10 @@ type Renderer interface {
 }
 
 // CondFunc evaluates a KQL condition against ctx (for data.filter/data.find
-// ctx is {"item": ..., "index": ...}).
+// ctx is {"item": ..., "index": ...}, index a float64). It must return an
+// error only when the condition itself is invalid (a KQL syntax error): the
+// step then fails with "Invalid KQL condition: <error>". A value that merely
+// does not match must yield false.
 type CondFunc func(condition string, ctx map[string]any) (bool, error)
 
 // Call is one data step invocation. With and Config are RAW (unrendered):
