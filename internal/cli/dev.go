@@ -99,6 +99,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // devMain starts everything, prints where it listens, and blocks until ctx
 // is done; then it stops the parts in reverse order.
 func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Writer, log *slog.Logger) (err error) {
+	// Cancelled before the parts are closed, so watchers and reconcilers
+	// stop first whichever way devMain returns.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
 	// Claim the HTTP port first: a busy port fails before the slow parts start.
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.httpPort)))
 	if err != nil {
@@ -106,7 +111,7 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	}
 	defer ln.Close()
 
-	defs, err := openDefinitions(ctx, f.common.definitions, log)
+	defs, err := loadDefinitions(f.common.definitions)
 	if err != nil {
 		return err
 	}
@@ -183,6 +188,9 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	if err != nil {
 		return err
 	}
+	watchDefinitions(ctx, defs, log, st.DefinitionsChanged)
+	go st.RunScheduleReconciler(ctx, 0)
+
 	mux := http.NewServeMux()
 	if sb != nil {
 		mux.Handle("GET /sandbox", sandboxHandler(sb))
@@ -201,16 +209,17 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	intake := "http://" + ln.Addr().String()
 	printBanner(stdout, f, stack, intake, sb, len(defs.All()), time.Since(started))
 
+	var runErr error
 	select {
 	case <-ctx.Done():
 		log.Info("stopping")
-		return nil
 	case err := <-serveErr:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("alert intake: %w", err)
 		}
-		return fmt.Errorf("alert intake: %w", err)
 	}
+	cancel()
+	return runErr
 }
 
 func printBanner(w io.Writer, f devFlags, stack *devstack.Stack, intake string, sb *sandbox.Sandbox, nDefs int, took time.Duration) {

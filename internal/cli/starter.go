@@ -75,7 +75,7 @@ func runStarter(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func starterMain(ctx context.Context, f starterFlags, log *slog.Logger) error {
-	defs, err := openDefinitions(ctx, f.common.definitions, log)
+	defs, err := loadDefinitions(f.common.definitions)
 	if err != nil {
 		return err
 	}
@@ -99,6 +99,9 @@ func starterMain(ctx context.Context, f starterFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// One watcher drives both the reload and the schedules of `scheduled` triggers.
+	watchDefinitions(ctx, defs, log, srv.DefinitionsChanged)
+	go srv.RunScheduleReconciler(ctx, 0)
 	scheme := "http"
 	if f.tls.Enabled() {
 		scheme = "https"

@@ -69,10 +69,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
-	defs, err := openDefinitions(ctx, f.common.definitions, log)
+	defs, err := loadDefinitions(f.common.definitions)
 	if err != nil {
 		return err
 	}
+	watchDefinitions(ctx, defs, log)
 	store, err := connectors.Load(f.connectors)
 	if err != nil {
 		return err
@@ -137,17 +138,25 @@ func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
 	}
 }
 
-// openDefinitions loads the definitions directory and keeps reloading it on
-// change until ctx is done (a broken edit keeps the previous set).
-func openDefinitions(ctx context.Context, dir string, log *slog.Logger) (*defstore.Store, error) {
+// loadDefinitions loads and validates the definitions directory.
+func loadDefinitions(dir string) (*defstore.Store, error) {
 	defs, err := defstore.Open(dir, step.Default())
 	if err != nil {
 		return nil, fmt.Errorf("loading definitions from %s: %w", dir, err)
 	}
-	go defs.Watch(ctx, 2*time.Second, func() {
-		log.Info("definitions reloaded", "dir", dir, "count", len(defs.All()))
-	})
 	return defs, nil
+}
+
+// watchDefinitions reloads the store on change until ctx is done (a broken
+// edit keeps the previous set) and calls onChange after each reload that
+// changed the set. Only one watcher per store: the pollers would race.
+func watchDefinitions(ctx context.Context, defs *defstore.Store, log *slog.Logger, onChange ...func()) {
+	go defs.Watch(ctx, 2*time.Second, func() {
+		log.Info("definitions reloaded", "dir", defs.Dir(), "count", len(defs.All()))
+		for _, f := range onChange {
+			f()
+		}
+	})
 }
 
 // env returns the environment variable name, or def when unset or empty.
