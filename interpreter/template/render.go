@@ -115,6 +115,9 @@ func (c *renderCtx) pop()                      { c.scopes = c.scopes[:len(c.scop
 // Expression evaluation.
 
 func (c *renderCtx) evalOperand(v *valueExpr) (any, error) {
+	if v == nil {
+		return undef, nil
+	}
 	switch v.kind {
 	case exLiteral:
 		return v.lit, nil
