@@ -9,6 +9,7 @@ import (
 	_ "github.com/secflow/secflow/activities/connector"     // generic connector fallback ("*")
 	_ "github.com/secflow/secflow/activities/elasticsearch" // elasticsearch.*
 	_ "github.com/secflow/secflow/activities/http"          // http
+	_ "github.com/secflow/secflow/activities/jira"          // jira, jira.*
 	_ "github.com/secflow/secflow/activities/kibana"        // kibana.request, kibana.SetAlertsStatus, kibana.SetAlertTags
 	_ "github.com/secflow/secflow/activities/pagerduty"     // pagerduty
 	_ "github.com/secflow/secflow/activities/slack"         // slack, slack_api, slack_api.*, slack2.*

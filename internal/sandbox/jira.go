@@ -78,8 +78,11 @@ func NewJira() *Jira { return &Jira{nextID: 10000, cmtID: 10000} }
 // Name implements Service.
 func (j *Jira) Name() string { return "jira" }
 
-// LoseAnswer serves the next request whose path ends with suffix and then
-// drops the connection instead of answering (the crash window).
+// LoseAnswer serves the next request whose path ends with suffix (or, as
+// "POST /comment", whose method and path suffix match) and then drops the
+// connection instead of answering (the crash window). Note that Go's HTTP
+// client transparently retries an idempotent request (GET) whose answer is
+// lost on a reused connection.
 func (j *Jira) LoseAnswer(suffix string) { j.lost.lose(suffix) }
 
 // Issues returns a copy of every issue, in creation order.

@@ -60,8 +60,11 @@ func NewPagerDuty() *PagerDuty { return &PagerDuty{} }
 // Name implements Service.
 func (p *PagerDuty) Name() string { return "pagerduty" }
 
-// LoseAnswer serves the next request whose path ends with suffix and then
-// drops the connection instead of answering (the crash window).
+// LoseAnswer serves the next request whose path ends with suffix (or, as
+// "POST /comment", whose method and path suffix match) and then drops the
+// connection instead of answering (the crash window). Note that Go's HTTP
+// client transparently retries an idempotent request (GET) whose answer is
+// lost on a reused connection.
 func (p *PagerDuty) LoseAnswer(suffix string) { p.lost.lose(suffix) }
 
 // Events returns every accepted event, oldest first.

@@ -85,8 +85,11 @@ func NewSlack() *Slack {
 // Name implements Service.
 func (s *Slack) Name() string { return "slack" }
 
-// LoseAnswer serves the next request whose path ends with suffix and then
-// drops the connection instead of answering (the crash window).
+// LoseAnswer serves the next request whose path ends with suffix (or, as
+// "POST /comment", whose method and path suffix match) and then drops the
+// connection instead of answering (the crash window). Note that Go's HTTP
+// client transparently retries an idempotent request (GET) whose answer is
+// lost on a reused connection.
 func (s *Slack) LoseAnswer(suffix string) { s.lost.lose(suffix) }
 
 // Messages returns every message posted so far, oldest first.

@@ -16,18 +16,22 @@ type lostAnswers struct {
 }
 
 // lose queues one lost answer for the next request whose path ends with
-// suffix ("" = any).
+// suffix ("" = any); "POST /comment" also requires the method.
 func (l *lostAnswers) lose(suffix string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.paths = append(l.paths, suffix)
 }
 
-func (l *lostAnswers) take(path string) bool {
+func (l *lostAnswers) take(method, path string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i, s := range l.paths {
-		if strings.HasSuffix(path, s) {
+		m, suffix, hasMethod := strings.Cut(s, " ")
+		if !hasMethod {
+			m, suffix = "", s
+		}
+		if (m == "" || m == method) && strings.HasSuffix(path, suffix) {
 			l.paths = append(l.paths[:i], l.paths[i+1:]...)
 			return true
 		}
@@ -51,7 +55,7 @@ func (d *notifyDiscardWriter) WriteHeader(int)             {}
 // request's answer is to be lost.
 func (l *lostAnswers) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !l.take(r.URL.Path) {
+		if !l.take(r.Method, r.URL.Path) {
 			h.ServeHTTP(w, r)
 			return
 		}
