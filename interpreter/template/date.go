@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // IANA zones also on hosts without tzdata (static container image)
 )
 
 const defaultDateFormat = "%A, %B %-e, %Y at %-l:%M %P %z"
