@@ -30,10 +30,10 @@ var agentSpec = &step.Spec{
 		"the run's space. With `schema`, the agent returns structured output: `structured_output` holds it and " +
 		"`message` is its JSON. `conversation_id` is returned when `create-conversation` is true or a " +
 		"`conversation_id` was given (to continue that conversation). Token usage is in " +
-		"`metadata.usage: {inputTokens, outputTokens, cachedTokens, totalTokens}`.",
+		"`metadata.usage: {inputTokens, outputTokens, cachedTokens, totalTokens}`. `connector-id` (optional) is the " +
+		"Kibana LLM connector the agent should use, passed to Kibana as is.",
 	Config: []step.Field{
 		{Name: cAgentID, Type: step.String, Default: DefaultAgentID, Doc: "Agent id."},
-		{Name: cConnectorID, Type: step.String, Doc: "Kibana LLM connector id the agent should use (passed to Kibana as is)."},
 		{Name: cCreateConversation, Type: step.Bool, Default: false, Doc: "Keep the conversation and return its id."},
 	},
 	With: []step.Field{

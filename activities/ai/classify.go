@@ -24,8 +24,7 @@ var classifySpec = &step.Spec{
 	Summary:  "Classify an input into categories with an LLM; output {category | categories, rationale?, metadata}.",
 	Doc: "Asks the model to put `input` into one of `categories` (or several with `allowMultipleCategories`), " +
 		"falling back to `fallbackCategory` when none fits. A category outside `categories ∪ {fallbackCategory}` " +
-		"fails with `UnexpectedCategories`; an empty or unreadable answer with `InvalidModelResponse`.",
-	Config: []step.Field{connectorField},
+		"fails with `UnexpectedCategories`; an empty or unreadable answer with `InvalidModelResponse`." + connectorDoc,
 	With: []step.Field{
 		{Name: fInput, Type: step.Any, Required: true, Doc: "What to classify (a string, or any value sent as JSON)."},
 		{Name: fCategories, Type: step.List, Required: true, Doc: "Allowed categories (at least one)."},

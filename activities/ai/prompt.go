@@ -13,9 +13,10 @@ const (
 	fSchema       = "schema"
 )
 
-// connectorField is the connector-id config field of the LLM steps.
-var connectorField = step.Field{Name: cConnectorID, Type: step.String,
-	Doc: "AI connector (.gen-ai, .inference, .bedrock, .gemini) by id or name; the default AI connector when absent."}
+// connectorDoc documents connector-id for the LLM steps.
+const connectorDoc = "\n\n`connector-id` names the AI connector (.gen-ai, .inference, .bedrock, .gemini) by id or name; " +
+	"without it the default AI connector is used (error `No default AI connector configured`; an unknown one fails " +
+	"with `AI Connector '<x>' not found. Available AI connectors: …`)."
 
 var temperatureField = step.Field{Name: fTemperature, Type: step.Number, Doc: "Sampling temperature, 0..1."}
 
@@ -27,8 +28,7 @@ var promptSpec = &step.Spec{
 	Doc: "Sends `prompt` (after an optional `systemPrompt`) to the AI connector. With `schema` (a JSON schema) " +
 		"the model is asked for JSON `{response: <schema>}` and `content` is that `response` value; otherwise " +
 		"`content` is the reply text. `metadata` holds the provider's response metadata with token usage " +
-		"normalised to `usage: {inputTokens, outputTokens, totalTokens}`.",
-	Config: []step.Field{connectorField},
+		"normalised to `usage: {inputTokens, outputTokens, totalTokens}`." + connectorDoc,
 	With: []step.Field{
 		{Name: fPrompt, Type: step.String, Required: true, Doc: "The prompt."},
 		{Name: fSystemPrompt, Type: step.String, Doc: "System prompt."},

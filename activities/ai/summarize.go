@@ -15,8 +15,7 @@ var summarizeSpec = &step.Spec{
 	Kind:     step.KindActivity,
 	Category: "ai",
 	Summary:  "Summarise an input with an LLM; output {content, metadata}.",
-	Doc:      "Asks the model for a concise summary of `input`, following `instructions` and keeping under `maxLength` characters when given.",
-	Config:   []step.Field{connectorField},
+	Doc:      "Asks the model for a concise summary of `input`, following `instructions` and keeping under `maxLength` characters when given." + connectorDoc,
 	With: []step.Field{
 		{Name: fInput, Type: step.Any, Required: true, Doc: "What to summarise (a string, or any value sent as JSON)."},
 		{Name: fInstruction, Type: step.String, Doc: "Extra instructions."},

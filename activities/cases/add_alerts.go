@@ -17,7 +17,9 @@ var addAlertsSpec = &step.Spec{
 	Category: "cases",
 	Summary:  "Attach alerts to a case; output {case}.",
 	Doc: "Attaches each alert `{alertId, index, rule?: {id, name}}` with `POST /api/cases/{id}/comments` " +
-		"(`type: alert`). Alerts already attached to the case are skipped, so a retry attaches nothing twice.",
+		"(`type: alert`). Alerts already attached to the case are skipped, so a retry attaches nothing twice. " +
+		"A bare alert id string is accepted too and taken as a detection alert of the run's space " +
+		"(index `.alerts-security.alerts-<space>`; a secflow leniency).",
 	Config: []step.Field{pushField},
 	With: []step.Field{
 		caseIDField,
@@ -55,6 +57,10 @@ func addAlerts(ctx context.Context, rt step.Runtime, in step.Input) (any, error)
 	result := cur
 	for i, raw := range alerts {
 		al, _ := raw.(map[string]any)
+		if id, ok := raw.(string); ok {
+			// Lenient: a bare alert id means a detection alert of the space.
+			al = map[string]any{"alertId": id, "index": defaultAlertsIndex(a.space)}
+		}
 		alertID := activitykit.Stringify(al["alertId"])
 		index := activitykit.Stringify(al["index"])
 		if alertID == "" || index == "" {
@@ -82,6 +88,14 @@ func addAlerts(ctx context.Context, rt step.Runtime, in step.Input) (any, error)
 		return nil, err
 	}
 	return caseOutput(result), nil
+}
+
+// defaultAlertsIndex is the detection-alerts index alias of a space.
+func defaultAlertsIndex(space string) string {
+	if space == "" {
+		space = "default"
+	}
+	return ".alerts-security.alerts-" + space
 }
 
 // attachedAlerts returns the alert ids already attached to a case.

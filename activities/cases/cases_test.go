@@ -150,8 +150,12 @@ func TestCaseLifecycle(t *testing.T) {
 	if c["totalAlerts"] != 1.0 {
 		t.Fatalf("alerts attached twice: %v", c["totalAlerts"])
 	}
+	c = runCase(t, rt, in("cases.addAlerts", map[string]any{"alerts": []any{"al-2", "al-1"}})) // bare ids
+	if c["totalAlerts"] != 2.0 {
+		t.Fatalf("bare alert ids: %v", c["totalAlerts"])
+	}
 	c = runCase(t, rt, in("cases.getCase", map[string]any{"include_comments": true}))
-	if len(c["comments"].([]any)) != 2 {
+	if len(c["comments"].([]any)) != 3 || c["comments"].([]any)[2].(map[string]any)["index"] != ".alerts-security.alerts-default" {
 		t.Fatalf("comments = %v", c["comments"])
 	}
 	out, err := run(t, rt, step.Input{Type: "cases.getCasesByAlertId", With: map[string]any{"alert_id": "al-1", "owner": "securitySolution"}})
@@ -217,7 +221,7 @@ func TestCaseLifecycle(t *testing.T) {
 		t.Fatalf("find = %v %v", out, err)
 	}
 	snap := fake.Cases()[0]
-	if snap.Status != "closed" || len(snap.Comments) != 2 || snap.Comments[0].Comment != "AI triage: benign" || snap.Comments[1].AlertID != "al-1" {
+	if snap.Status != "closed" || len(snap.Comments) != 3 || snap.Comments[0].Comment != "AI triage: benign" || snap.Comments[1].AlertID != "al-1" {
 		t.Fatalf("snapshot = %+v", snap)
 	}
 }
@@ -259,7 +263,7 @@ func TestErrorsAndSpace(t *testing.T) {
 		t.Fatal("no POST /s/soc/api/cases")
 	}
 	bad := createInput("x")
-	bad.Config = map[string]any{"connector-id": "nope"}
+	bad.ConnectorID = "nope"
 	if _, err := run(t, rt, bad); err == nil || err.Error() != "Error: Connector configuration not found: nope" {
 		t.Fatalf("connector: %v", err)
 	}

@@ -20,7 +20,6 @@ const (
 	fSettings     = "settings"
 	fCategory     = "category"
 	fCustomFields = "customFields"
-	cConnectorID  = "connector-id"
 )
 
 // caseConnectorTypes are the connector types a case can be pushed to.
@@ -32,13 +31,11 @@ var createCaseSpec = &step.Spec{
 	Category: "cases",
 	Summary:  "Create a case (POST /api/cases); output {case}.",
 	Doc: "Creates a case in the run's space. `connector-id` attaches an external case connector (Jira, " +
-		"ServiceNow, ...) from connectors.yaml; without it the case has no connector. The step is idempotent: the " +
+		"ServiceNow, ...) from connectors.yaml (error `Connector configuration not found: <id>` if unknown); " +
+		"without it the case has no connector. The step is idempotent: the " +
 		"case is tagged `secflow-idem:<hash of the step's idempotency key>` and a retry finds it instead of " +
 		"creating another case.",
-	Config: []step.Field{
-		{Name: cConnectorID, Type: step.String, Doc: "Case connector (id or name) to attach; error `Connector configuration not found: <id>` if unknown."},
-		pushField,
-	},
+	Config: []step.Field{pushField},
 	With: []step.Field{
 		{Name: fTitle, Type: step.String, Required: true, Doc: "Case title (≤ 160 characters)."},
 		{Name: fDescription, Type: step.String, Required: true, Doc: "Case description (Markdown)."},
@@ -80,7 +77,7 @@ func createCase(ctx context.Context, rt step.Runtime, in step.Input) (any, error
 		return nil, step.Errorf("InputValidationError", "cases.createCase: with.description is required")
 	}
 	connector := map[string]any{"id": "none", "name": "none", "type": ".none", "fields": nil}
-	if ref, _ := in.Config[cConnectorID].(string); ref != "" {
+	if ref := in.ConnectorID; ref != "" {
 		c, err := rt.Connector(ctx, ref, caseConnectorTypes...)
 		if err != nil {
 			return nil, step.Errorf("Error", "Connector configuration not found: %s", ref)

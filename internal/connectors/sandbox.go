@@ -15,7 +15,9 @@ import (
 // "smtp"); services missing from urls get no connector. Credentials are the
 // sandbox's fixed ones (sandbox/credentials.go), held in memory.
 //
-// Connector ids (each also the default of its type):
+// Connector ids (each also the default of its type); the Slack webhook and
+// PagerDuty connectors are named "soc-slack" and "pagerduty-oncall", the
+// names the bundled demo definition uses:
 //
 //	elasticsearch  .elasticsearch  config.url
 //	kibana         .kibana         config.url, space "default"
@@ -46,13 +48,13 @@ func ForSandbox(urls map[string]string) *Store {
 			map[string]string{"apiKey": sandbox.OpenAIAPIKey})
 	}
 	if u := trim(urls["slack"]); u != "" {
-		add(Def{ID: "slack", Name: "Slack webhook (sandbox)", Type: TypeSlack, Config: map[string]any{}},
+		add(Def{ID: "slack", Name: "soc-slack", Type: TypeSlack, Config: map[string]any{}},
 			map[string]string{"webhookUrl": u + sandbox.SlackWebhookPath})
 		add(Def{ID: "slack-api", Name: "Slack (sandbox)", Type: TypeSlackAPI,
 			Config: map[string]any{"apiUrl": u + "/api/"}}, map[string]string{"token": sandbox.SlackToken})
 	}
 	if u := trim(urls["pagerduty"]); u != "" {
-		add(Def{ID: "pagerduty", Name: "PagerDuty (sandbox)", Type: TypePagerDuty,
+		add(Def{ID: "pagerduty", Name: "pagerduty-oncall", Type: TypePagerDuty,
 			Config: map[string]any{"apiUrl": u + "/v2/enqueue"}}, map[string]string{"routingKey": sandbox.PagerDutyRoutingKey})
 	}
 	if u := trim(urls["jira"]); u != "" {
