@@ -8,6 +8,7 @@ import (
 	_ "github.com/secflow/secflow/activities/cases"         // cases.*
 	_ "github.com/secflow/secflow/activities/connector"     // generic connector fallback ("*")
 	_ "github.com/secflow/secflow/activities/elasticsearch" // elasticsearch.*
+	_ "github.com/secflow/secflow/activities/email"         // email
 	_ "github.com/secflow/secflow/activities/http"          // http
 	_ "github.com/secflow/secflow/activities/jira"          // jira, jira.*
 	_ "github.com/secflow/secflow/activities/kibana"        // kibana.request, kibana.SetAlertsStatus, kibana.SetAlertTags

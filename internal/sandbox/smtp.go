@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"mime"
@@ -88,8 +89,9 @@ func (s *SMTP) Fail(f SMTPFault) {
 }
 
 // EnableSTARTTLS makes the server offer STARTTLS with a fresh self-signed
-// certificate for 127.0.0.1 and localhost, and returns a pool trusting it.
-func (s *SMTP) EnableSTARTTLS() (*x509.CertPool, error) {
+// certificate for 127.0.0.1 and localhost, and returns that certificate in
+// PEM form (a CA bundle clients can trust).
+func (s *SMTP) EnableSTARTTLS() ([]byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("smtp fake: key: %w", err)
@@ -109,16 +111,10 @@ func (s *SMTP) EnableSTARTTLS() (*x509.CertPool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp fake: certificate: %w", err)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("smtp fake: certificate: %w", err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
 	s.mu.Lock()
 	s.tlsCfg = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
 	s.mu.Unlock()
-	return pool, nil
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
 // Serve accepts SMTP sessions on ln until Close; record receives one

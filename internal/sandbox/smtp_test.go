@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/smtp"
 	"strings"
@@ -42,9 +43,13 @@ func startSMTP(t *testing.T) (*SMTP, string, *smtpRecorder) {
 
 func TestSMTPSendWithAuthAndSTARTTLS(t *testing.T) {
 	fake, addr, rec := startSMTP(t)
-	pool, err := fake.EnableSTARTTLS()
+	caPEM, err := fake.EnableSTARTTLS()
 	if err != nil {
 		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatal("EnableSTARTTLS returned no PEM certificate")
 	}
 	c, err := smtp.Dial(addr)
 	if err != nil {
