@@ -99,12 +99,12 @@ func runSchedules(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintln(tw, "SCHEDULE\tDEFINITION\tSTATE\tRUNS\tSPEC\tNEXT RUNS (UTC)")
 	for _, s := range list {
 		state := "active"
-		if s.Paused {
-			state = "paused"
-		}
 		times := make([]string, len(s.Next))
 		for i, t := range s.Next {
 			times[i] = t.UTC().Format(time.RFC3339)
+		}
+		if s.Paused {
+			state, times = "paused", []string{"-"}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Definition, state, s.Runs, s.Spec, strings.Join(times, ", "))
 	}
