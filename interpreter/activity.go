@@ -15,7 +15,7 @@ import (
 const DefaultActivityTimeout = 5 * time.Minute
 
 // heartbeatTimeout applies to activity types whose spec says they heartbeat.
-const heartbeatTimeout = 30 * time.Second
+const heartbeatTimeout = 15 * time.Second
 
 // TransientRetryPolicy is the engine default for activity steps without
 // on-failure: 3 attempts with backoff. Only retryable errors (network

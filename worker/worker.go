@@ -36,6 +36,9 @@ type Config struct {
 	Client client.Client
 	// TaskQueue defaults to interpreter.DefaultTaskQueue.
 	TaskQueue string
+	// Namespace is the client's namespace, used to check which search
+	// attributes are registered (default "default").
+	Namespace string
 	// Definitions resolves definitions for runs started without one
 	// (e.g. `temporal workflow start --type <id>`).
 	Definitions Definitions
@@ -90,7 +93,7 @@ func Register(w Registry, cfg Config) error {
 	if cfg.SearchAttributes != nil {
 		sa = *cfg.SearchAttributes
 	} else if cfg.Client != nil {
-		sa = searchAttributesRegistered(cfg.Client, cfg.Logger)
+		sa = searchAttributesRegistered(cfg.Client, cfg.Namespace, cfg.Logger)
 	}
 	w.RegisterDynamicWorkflow(interpreter.Workflow(interpreter.Options{
 		Registry:         reg,
@@ -196,8 +199,10 @@ func toApplicationError(err error) error {
 
 // searchAttributesRegistered asks the server whether secflow's custom
 // search attributes exist on the client's namespace.
-func searchAttributesRegistered(c client.Client, log *slog.Logger) bool {
-	ns := namespaceOf(c)
+func searchAttributesRegistered(c client.Client, ns string, log *slog.Logger) bool {
+	if ns == "" {
+		ns = client.DefaultNamespace
+	}
 	resp, err := c.OperatorService().ListSearchAttributes(context.Background(), &operatorservice.ListSearchAttributesRequest{Namespace: ns})
 	if err != nil {
 		if log != nil {
