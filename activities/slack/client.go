@@ -24,10 +24,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
-	"go.temporal.io/sdk/activity"
 
 	"github.com/secflow/secflow/activities/activitykit"
 	"github.com/secflow/secflow/interpreter/step"
@@ -50,8 +48,8 @@ const (
 	typeV2      = ".slack2"
 )
 
-// historyPage and historyPages bound the look-up of an earlier post: at
-// most historyPages pages of historyPage messages, newest first.
+// historyPage and historyPages bound the look-up of an earlier post: the
+// historyPages×historyPage most recent messages of the channel.
 const (
 	historyPage  = 200
 	historyPages = 5
@@ -211,11 +209,9 @@ func metadata(key string) slack.SlackMetadata {
 // history. It returns nil when there is none, and also when history cannot
 // be read for lack of a scope (then posting stays at-least-once).
 func (c *client) findPosted(ctx context.Context, channelID, key string) (*slack.Message, error) {
+	// No `oldest` bound: after a workflow reset the activity is scheduled
+	// anew with the same key, later than the earlier post.
 	params := &slack.GetConversationHistoryParameters{ChannelID: channelID, Limit: historyPage, IncludeAllMetadata: true}
-	if activity.IsActivity(ctx) {
-		// The first attempt cannot have posted before the activity was scheduled.
-		params.Oldest = fmt.Sprintf("%d.000000", activity.GetInfo(ctx).ScheduledTime.Add(-time.Minute).Unix())
-	}
 	for page := 0; page < historyPages; page++ {
 		activitykit.Heartbeat(ctx)
 		res, err := c.api.GetConversationHistoryContext(ctx, params)

@@ -1,6 +1,9 @@
 package slack_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -8,6 +11,8 @@ import (
 	_ "github.com/secflow/secflow/activities/jira"
 	_ "github.com/secflow/secflow/activities/pagerduty"
 	_ "github.com/secflow/secflow/activities/slack"
+	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/interpreter/step"
 )
@@ -57,4 +62,95 @@ func indent(s, pre string) string {
 		lines[i] = pre + l
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// TestNotifyOutputsMatchExamples runs one call of every notification step
+// type against the sandbox and checks that the output has the shape (key
+// paths and JSON types) of the spec's Output.Example.
+func TestNotifyOutputsMatchExamples(t *testing.T) {
+	sb, err := sandbox.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	urls := map[string]string{}
+	for _, n := range []string{"slack", "pagerduty", "jira", "smtp"} {
+		urls[n] = sb.URL(n)
+	}
+	rt := connectors.NewRuntime(connectors.ForSandbox(urls), nil, nil)
+	push := map[string]any{"incident": map[string]any{"summary": "s"}, "comments": []any{map[string]any{"comment": "c", "commentId": "c1"}}}
+	cases := []struct {
+		typ, connector string
+		with           map[string]any
+	}{
+		{"slack", "soc-slack", map[string]any{"message": "m"}},
+		{"slack_api", "slack-api", map[string]any{"subAction": "postMessage", "subActionParams": map[string]any{"channelIds": []any{"C0SECOPS"}, "text": "t"}}},
+		{"slack_api.postMessage", "slack-api", map[string]any{"channelIds": []any{"C0SECOPS"}, "text": "t"}},
+		{"slack2.sendMessage", "slack-api", map[string]any{"channel": "C0SECOPS", "text": "t"}},
+		{"pagerduty", "pagerduty-oncall", map[string]any{"summary": "s"}},
+		{"jira", "jira", map[string]any{"subAction": "pushToService", "subActionParams": push}},
+		{"jira.pushToService", "jira", push},
+		{"email", "email", map[string]any{"to": "a@example.com", "subject": "s", "message": "m"}},
+	}
+	for i, c := range cases {
+		t.Run(c.typ, func(t *testing.T) {
+			spec, ok := step.Default().Lookup(c.typ)
+			if !ok {
+				t.Fatalf("%s not registered", c.typ)
+			}
+			in := step.Input{Type: c.typ, Name: "s", Path: "s", IdempotencyKey: fmt.Sprintf("wf/%d", i), ConnectorID: c.connector, With: c.with}
+			out, err := spec.Activity(context.Background(), rt, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var example any
+			if err := json.Unmarshal([]byte(spec.Output.Example), &example); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(out)
+			var actual any
+			_ = json.Unmarshal(b, &actual)
+			if err := sameShape("output", example, actual); err != nil {
+				t.Fatalf("%v\nexample: %s\nactual:  %s", err, spec.Output.Example, b)
+			}
+		})
+	}
+}
+
+// sameShape reports the first key path of example missing from actual or
+// holding another JSON type.
+func sameShape(path string, example, actual any) error {
+	switch ex := example.(type) {
+	case map[string]any:
+		act, ok := actual.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object, got %T", path, actual)
+		}
+		for k, v := range ex {
+			a, present := act[k]
+			if !present {
+				return fmt.Errorf("%s.%s: missing", path, k)
+			}
+			if err := sameShape(path+"."+k, v, a); err != nil {
+				return err
+			}
+		}
+	case []any:
+		act, ok := actual.([]any)
+		if !ok {
+			return fmt.Errorf("%s: want an array, got %T", path, actual)
+		}
+		if len(ex) > 0 {
+			for i, a := range act {
+				if err := sameShape(fmt.Sprintf("%s[%d]", path, i), ex[0], a); err != nil {
+					return err
+				}
+			}
+		}
+	default:
+		if fmt.Sprintf("%T", example) != fmt.Sprintf("%T", actual) {
+			return fmt.Errorf("%s: want %T, got %T", path, example, actual)
+		}
+	}
+	return nil
 }
