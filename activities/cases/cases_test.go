@@ -273,6 +273,30 @@ func TestErrorsAndSpace(t *testing.T) {
 	}
 }
 
+func TestCreateCaseWithConnectorAndPush(t *testing.T) {
+	sb, _, _ := setup(t)
+	rt := connectors.NewRuntime(connectors.FromSandbox(sb), nil, nil) // has the .jira connector "jira"
+	in := createInput("push-key")
+	in.ConnectorID = "Jira (sandbox)"
+	in.Config = map[string]any{"push-case": true}
+	c := runCase(t, rt, in)
+	conn := c["connector"].(map[string]any)
+	if conn["id"] != "jira" || conn["type"] != ".jira" {
+		t.Fatalf("connector = %v", conn)
+	}
+	ext, ok := c["external_service"].(map[string]any)
+	if !ok || ext["connector_id"] != "jira" {
+		t.Fatalf("not pushed: %v", c["external_service"])
+	}
+	var pushed bool
+	for _, r := range sb.ReceivedBy("kibana") {
+		pushed = pushed || (r.Method == "POST" && strings.HasSuffix(r.Path, "/connector/jira/_push"))
+	}
+	if !pushed {
+		t.Fatal("no _push request")
+	}
+}
+
 func TestSpecsRegistered(t *testing.T) {
 	for _, typ := range []string{"cases.createCase", "cases.getCase", "cases.updateCase", "cases.addComment", "cases.addAlerts",
 		"cases.findCases", "cases.getCasesByAlertId", "cases.assignCase", "cases.unassignCase", "cases.closeCase",

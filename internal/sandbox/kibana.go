@@ -115,6 +115,7 @@ type kbCase struct {
 	comments     []map[string]any
 	closedAt     any
 	updatedAt    any
+	external     map[string]any
 	incremental  int
 }
 
@@ -267,6 +268,21 @@ func (k *Kibana) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 200, map[string]any{"comments": k.commentsOf(c), "page": 1, "per_page": 20, "total": len(c.comments)})
+	case len(parts) == 6 && parts[1] == "cases" && parts[3] == "connector" && parts[5] == "_push" && r.Method == http.MethodPost:
+		c := k.find(space, parts[2])
+		if c == nil {
+			kbError(w, 404, fmt.Sprintf("Saved object [cases/%s] not found", parts[2]))
+			return
+		}
+		if c.connector == nil || c.connector["id"] != parts[4] {
+			kbError(w, 400, fmt.Sprintf("The case connector %s does not match the requested connector %s", c.connector["id"], parts[4]))
+			return
+		}
+		c.external = map[string]any{"connector_id": parts[4], "connector_name": c.connector["name"],
+			"external_id": fmt.Sprintf("SEC-%d", c.incremental), "external_title": fmt.Sprintf("SEC-%d", c.incremental),
+			"external_url": "https://sandbox.invalid/browse/SEC-" + strconv.Itoa(c.incremental), "pushed_at": nowISO(), "pushed_by": sandboxUser}
+		k.bump(c)
+		writeJSON(w, 200, k.render(c, true))
 	case p == "/api/detection_engine/signals/status" && r.Method == http.MethodPost:
 		k.setAlertStatus(w, body)
 	case p == "/api/detection_engine/signals/tags" && r.Method == http.MethodPost:
@@ -422,9 +438,17 @@ func (k *Kibana) render(c *kbCase, withComments bool) map[string]any {
 		"category": c.category, "customFields": customFields, "settings": c.settings, "connector": connector,
 		"comments": comments, "totalComment": users, "totalAlerts": alerts,
 		"created_at": c.CreatedAt, "created_by": sandboxUser, "updated_at": c.updatedAt, "updated_by": nil,
-		"closed_at": c.closedAt, "closed_by": closedBy, "external_service": nil, "duration": nil,
+		"closed_at": c.closedAt, "closed_by": closedBy, "external_service": external(c), "duration": nil,
 		"observables": []any{}, "total_observables": 0,
 	}
+}
+
+// external renders external_service (null until pushed).
+func external(c *kbCase) any {
+	if c.external == nil {
+		return nil
+	}
+	return c.external
 }
 
 func (k *Kibana) patchCases(w http.ResponseWriter, space string, b map[string]any) {
