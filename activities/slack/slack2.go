@@ -47,7 +47,9 @@ var v2Spec = &step.Spec{
 		"- `slack2.createConversation` {name, isPrivate?} → conversations.create's answer `{ok, channel}`\n" +
 		"- `slack2.inviteToConversation` {channel, users} → conversations.invite's answer `{ok, channel}`\n" +
 		"- `slack2.whoAmI` → `{ok, url, team, user, team_id, user_id, bot_id}`\n" +
-		"- `slack2.getConversationHistory` {channel, limit?, oldest?, latest?, inclusive?, cursor?} → `{ok, channel, messages, nextCursor, hasMore}`\n\n" +
+		"- `slack2.getConversationHistory` {channel, limit?, oldest?, latest?, inclusive?, cursor?} → `{ok, channel, messages, nextCursor, hasMore}`\n" +
+		"- secflow aliases: `slack2.postMessage` (sendMessage, or sendBlockKitMessage when `blocks` is given), " +
+		"`slack2.createChannel` (createConversation), `slack2.inviteUsers` (inviteToConversation)\n\n" +
 		"Every action is safe to retry: messages carry the step's idempotency key in their metadata and are looked " +
 		"up before posting again; a channel this bot already created under that name, or users already in the " +
 		"channel, count as done. Slack errors fail with `ConnectorExecutionError` (the Slack error code); rate " +
@@ -97,9 +99,18 @@ var v2Spec = &step.Spec{
 
 func init() { step.Register(v2Spec) }
 
+// v2Aliases maps secflow's alternative action names to the connector's.
+var v2Aliases = map[string]string{"postMessage": actSendMessage, "createChannel": actCreateConversation, "inviteUsers": actInvite}
+
 // RunV2 performs `slack2.<action>`.
 func RunV2(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
 	act, params := subAction(in, "slack2")
+	if a, ok := v2Aliases[act]; ok {
+		act = a
+		if act == actSendMessage && params[p2Blocks] != nil {
+			act = actSendBlockKit
+		}
+	}
 	switch act {
 	case actSendMessage, actSendBlockKit, actCreateConversation, actInvite, actWhoAmI, actHistory:
 	default:

@@ -143,3 +143,23 @@ func TestV2WhoAmIAndHistory(t *testing.T) {
 		t.Fatalf("unknown action: %+v", se)
 	}
 }
+
+func TestV2Aliases(t *testing.T) {
+	e := newEnv(t)
+	out, err := RunV2(bg, e.rt, input("slack2.createChannel", "slack-api", map[string]any{"name": "inc-alias"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(map[string]any)["channel"].(map[string]any)["id"].(string)
+	if _, err := RunV2(bg, e.rt, input("slack2.inviteUsers", "slack-api", map[string]any{"channel": id, "users": "U0ALICE"})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunV2(bg, e.rt, input("slack2.postMessage", "slack-api", map[string]any{"channel": id, "text": "fallback",
+		"blocks": []any{map[string]any{"type": "divider"}}})); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.fake.Messages()
+	if len(msgs) != 1 || msgs[0].Channel != id || len(msgs[0].Blocks) != 1 || msgs[0].Text != "fallback" {
+		t.Fatalf("messages = %+v", msgs)
+	}
+}
