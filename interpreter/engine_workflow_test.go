@@ -7,7 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/testsuite"
+
 	"github.com/secflow/secflow/interpreter"
+	"github.com/secflow/secflow/interpreter/step"
+	"github.com/secflow/secflow/worker"
 )
 
 // Engine behaviour beyond Kibana's: activity options, idempotency keys,
@@ -244,5 +248,25 @@ func TestNoIntegrationImports(t *testing.T) {
 	walk(mod + "interpreter")
 	if len(seen) < 3 {
 		t.Fatalf("walked only %v", seen)
+	}
+}
+
+func TestUnimplementedTypeFailsBeforeAnyStep(t *testing.T) {
+	f := &fakes{failUntil: map[string]int{}}
+	reg := f.registry()
+	// A flow type whose spec exists (validation passes) but that has no
+	// executor: the run fails before any step, naming it.
+	reg.MustAdd(&step.Spec{Type: "future.flow", Kind: step.KindFlow, OpenWith: true})
+	def := mustLoad(t, "steps:\n  - { name: a, type: console, with: { message: x } }\n  - { name: b, type: future.flow }\n", reg)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	no := false
+	if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &no}); err != nil {
+		t.Fatal(err)
+	}
+	env.ExecuteWorkflow(def.ID, interpreter.RunInput{Definition: def, Engine: kibanaEngine})
+	res, ok := interpreter.ResultFromError(env.GetWorkflowError())
+	if !ok || res.Error == nil || res.Error.Type != "ValidationError" || !strings.Contains(res.Error.Message, "b (type future.flow is not implemented") {
+		t.Errorf("result %+v", res)
 	}
 }

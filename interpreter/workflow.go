@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/converter"
@@ -295,8 +296,12 @@ func (r *run) preflight() *step.Error {
 				continue
 			}
 			if _, ok := executors[s.Type]; !ok && !isDataStep(s.Type) {
-				if _, ok := r.reg.Lookup(s.Type); !ok {
-					unknown = append(unknown, fmt.Sprintf("%s (%s)", s.Name, s.Type))
+				spec, ok := r.reg.Lookup(s.Type)
+				switch {
+				case !ok:
+					unknown = append(unknown, fmt.Sprintf("%s (unknown type %s)", s.Name, s.Type))
+				case spec.Kind != step.KindActivity:
+					unknown = append(unknown, fmt.Sprintf("%s (type %s is not implemented by this engine yet)", s.Name, s.Type))
 				}
 			}
 			walk(s.Steps)
@@ -321,7 +326,7 @@ func (r *run) preflight() *step.Error {
 		walk(r.def.Settings.OnFailure.Fallback)
 	}
 	if len(unknown) > 0 {
-		return &step.Error{Type: "ValidationError", Message: fmt.Sprintf("unknown step type: %v", unknown)}
+		return &step.Error{Type: "ValidationError", Message: fmt.Sprintf("cannot run these steps: %s", strings.Join(unknown, "; "))}
 	}
 	return nil
 }

@@ -481,6 +481,9 @@ steps:
 		if last := h.Events[len(h.Events)-1]; last.GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
 			t.Errorf("%s ended with %v", name, last.GetEventType())
 		}
+		if got := keyword(t, env.Client, name+"-"+tq, searchattr.CaseID); got != "case-42" {
+			t.Errorf("%s: CaseId = %q", name, got)
+		}
 		if *updateHistories {
 			b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
 			if err != nil {
