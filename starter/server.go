@@ -174,6 +174,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, endpoint strin
 		e.retryAfter = wait
 		return fail(e)
 	}
+	// Decide on bearer tokens before reading the body, so unauthenticated
+	// clients cannot make the server buffer large bodies; only a signed
+	// request needs its body to be checked.
+	signed := s.cfg.Auth.HMACSecret != "" && r.Header.Get(s.cfg.Auth.SignatureHeader) != ""
+	unauthenticated := func(why string) int {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="secflow"`)
+		s.log.Warn("request not authenticated", "endpoint", endpoint, "remote", r.RemoteAddr, "reason", why)
+		return fail(errorf(http.StatusUnauthorized, "unauthenticated", "%s", why))
+	}
+	if !signed {
+		if why := s.auth.check(r, nil, received); why != "" {
+			return unauthenticated(why)
+		}
+	}
 	var body []byte
 	if r.Method == http.MethodPost {
 		var err error
@@ -187,10 +201,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, endpoint strin
 			return fail(errorf(http.StatusBadRequest, "read_error", "reading request body: %v", err))
 		}
 	}
-	if why := s.auth.check(r, body, received); why != "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="secflow"`)
-		s.log.Warn("request not authenticated", "endpoint", endpoint, "remote", r.RemoteAddr, "reason", why)
-		return fail(errorf(http.StatusUnauthorized, "unauthenticated", "%s", why))
+	if signed {
+		if why := s.auth.check(r, body, received); why != "" {
+			return unauthenticated(why)
+		}
 	}
 	req := &request{r: r, body: body, received: received, log: s.log.With("endpoint", endpoint)}
 	code, v, apiErr := h(req)
