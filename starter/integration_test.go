@@ -367,6 +367,7 @@ func TestIntegrationRejectsBadRequestsAndStartsNothing(t *testing.T) {
 		reason  string
 	}{
 		{"no credentials", body, nil, 401, "unauthenticated"},
+		{"no credentials, oversized body: refused before reading it", big, nil, 401, "unauthenticated"},
 		{"wrong token", body, map[string]string{"Authorization": "Bearer wrong"}, 401, "unauthenticated"},
 		{"bad signature", body, map[string]string{"X-Secflow-Signature": "sha256=00", "X-Secflow-Timestamp": ts}, 401, "unauthenticated"},
 		{"stale signature", body, map[string]string{"X-Secflow-Signature": SignatureHeaderValue([]byte("hmac-key"), oldTS, body), "X-Secflow-Timestamp": oldTS}, 401, "unauthenticated"},
