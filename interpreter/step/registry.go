@@ -64,15 +64,16 @@ func (r *Registry) Clone() *Registry {
 }
 
 // Lookup finds the spec for a YAML type: an exact match first, then the
-// family "<prefix>.*" of a "<prefix>.<subAction>" type, then the generic
-// connector spec registered as "*" if any.
+// longest family "<prefix>.*" whose prefix is a dotted prefix of the type,
+// then the generic connector spec registered as "*" if any.
 func (r *Registry) Lookup(typ string) (*Spec, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if s, ok := r.specs[typ]; ok {
 		return s, true
 	}
-	if i := strings.LastIndex(typ, "."); i > 0 {
+	// Families, most specific first: "a.b.c" tries "a.b.*", then "a.*".
+	for i := strings.LastIndex(typ, "."); i > 0; i = strings.LastIndex(typ[:i], ".") {
 		if s, ok := r.specs[typ[:i]+".*"]; ok {
 			return s, true
 		}
