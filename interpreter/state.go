@@ -12,6 +12,7 @@ const (
 	StatusRunning            = "running"
 	StatusWaiting            = "waiting"
 	StatusWaitingForOperator = "waiting_for_operator"
+	StatusWaitingForInput    = "waiting_for_input"
 	StatusCompleted          = "completed"
 	StatusFailed             = "failed"
 	StatusCancelled          = "cancelled"
@@ -61,8 +62,8 @@ type StepRecord struct {
 
 // Waiting says what a run is waiting for.
 type Waiting struct {
-	// Kind is "operator" (a parked failure), "timer" (a wait step) or
-	// "retry" (a retry delay).
+	// Kind is "operator" (a parked failure), "input" (waitForInput /
+	// waitForApproval), "timer" (a wait step) or "retry" (a retry delay).
 	Kind  string     `json:"kind"`
 	Step  string     `json:"step"`
 	Since time.Time  `json:"since"`

@@ -30,6 +30,10 @@ type kindInfo struct {
 // executors maps flow and pure step types to their implementation.
 var executors = map[string]kindInfo{}
 
+// ownTimeout lists the types that use the step's `timeout` themselves (as
+// a wait limit) instead of a failing timeout zone.
+var ownTimeout = map[string]bool{}
+
 // define registers the executor of a flow (flow=true) or pure step type.
 // It panics on a duplicate, a programming error found at start-up.
 func define(typ string, flow bool, run executor) {
@@ -64,7 +68,10 @@ type run struct {
 	waiting     *Waiting
 	records     records
 	parked      map[string]*parkedStep
+	inputs      map[string]*inputWait
 	runErr      *step.Error
+	// x is the state of the parallel and child-workflow steps (walker_scope.go).
+	x runExt
 
 	wfZone *zone
 	sa     *saState
@@ -196,7 +203,7 @@ func (r *run) runGuarded(ctx workflow.Context, sc *scope, s *Step, path string, 
 // runTimed applies the step's timeout zone. Activity steps rely on the
 // activity's StartToClose timeout instead of a timer (fewer history events).
 func (r *run) runTimed(ctx workflow.Context, sc *scope, s *Step, path string, at attempt) error {
-	if s.Timeout == "" || r.isActivity(s.Type) {
+	if s.Timeout == "" || r.isActivity(s.Type) || ownTimeout[s.Type] {
 		return r.runAtomic(ctx, sc, s, path, at)
 	}
 	d, err := duration.Parse(s.Timeout)
@@ -282,8 +289,12 @@ func (r *run) finish(sc *scope, s *Step, rec *StepRecord, c *call, out any, err 
 		rec.Status = StatusFailed
 		rec.Error = errFor(err)
 		res.err = rec.Error
+		// A failed step may still have an output (a fail-fast parallel
+		// step keeps its aggregate).
+		res.output, res.hasOutput = out, out != nil
 	}
 	sc.store.put(c.name, res)
+	r.noteExecution(sc, rec.Path, res)
 	if r.currentStep == rec.Path {
 		r.currentStep = ""
 	}

@@ -29,7 +29,8 @@ const (
 	// every step as templates see it, plus variables and output (for
 	// `secflow test` assertions and debugging; not bounded).
 	QuerySteps = "steps"
-	// StepControl is the update (and signal) taking a ControlRequest.
+	// StepControl is the update (and signal) taking a ControlRequest
+	// (Resume, for HITL steps, is declared in step_wait_for_input.go).
 	StepControl = "step-control"
 	// MemoRevision is the memo key holding the definition revision.
 	MemoRevision = "revision"
@@ -124,6 +125,7 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 		variables: map[string]any{},
 		aliases:   map[string]*Step{},
 		parked:    map[string]*parkedStep{},
+		inputs:    map[string]*inputWait{},
 		status:    StatusRunning,
 		sa:        &saState{enabled: env.SearchAttributes},
 	}
@@ -336,7 +338,7 @@ func (r *run) finishRun(e *step.Error, status string) (*RunResult, error) {
 	r.runErr = e
 	r.currentStep = ""
 	r.setStatus(status, "")
-	res := &RunResult{Status: status, Output: r.output, Error: e}
+	res := &RunResult{Status: status, Output: r.output, Error: e, LastStepOutput: r.lastStepOutput()}
 	// Let in-flight update handlers answer before the run closes.
 	_ = workflow.Await(r.ctx, func() bool { return workflow.AllHandlersFinished(r.ctx) })
 	switch status {
@@ -408,6 +410,41 @@ func (r *run) registerHandlers() error {
 		}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, Resume,
+		func(ctx workflow.Context, req ResumeRequest) (ResumeResponse, error) {
+			w, err := r.validateResume(req)
+			if err != nil {
+				return ResumeResponse{}, err
+			}
+			rq := req
+			w.req = &rq
+			return ResumeResponse{Step: w.path}, nil
+		},
+		workflow.UpdateHandlerOptions{
+			Validator: func(ctx workflow.Context, req ResumeRequest) error {
+				_, err := r.validateResume(req)
+				return err
+			},
+			Description: "Resume a waitForInput ({step, input}) or answer a waitForApproval ({step, approved, comment})",
+		}); err != nil {
+		return err
+	}
+	resumeCh := workflow.GetSignalChannel(ctx, Resume)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			var req ResumeRequest
+			if !resumeCh.Receive(gctx, &req) {
+				return
+			}
+			w, err := r.validateResume(req)
+			if err != nil {
+				workflow.GetLogger(gctx).Warn("resume signal ignored", "error", err)
+				continue
+			}
+			rq := req
+			w.req = &rq
+		}
+	})
 	ch := workflow.GetSignalChannel(ctx, StepControl)
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		for {
