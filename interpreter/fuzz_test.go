@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzLoad feeds arbitrary bytes to the loader and validator: they must
@@ -26,10 +27,22 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("steps: [{name: a, type: foreach, foreach: x, steps: [{name: b, type: loop.break}]}]\n"))
 	reg := testRegistry()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		def, probs := LoadBytes("fuzz.yaml", data, LoadOptions{Registry: reg})
+		var def *Definition
+		var probs Problems
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			def, probs = LoadBytes("fuzz.yaml", data, LoadOptions{Registry: reg})
+		}()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			t.Fatalf("LoadBytes took more than 3s on %d bytes:\n%q", len(data), data)
+		}
+		// YAML line breaks are \n, \r\n and a lone \r.
 		lines := 1
-		for _, c := range data {
-			if c == '\n' {
+		for i, c := range data {
+			if c == '\n' || c == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
 				lines++
 			}
 		}

@@ -102,10 +102,14 @@ func newLocator() *locator {
 }
 
 // maxNodes bounds the number of YAML nodes decoded, so that alias expansion
-// ("billion laughs") cannot exhaust memory. maxDepth bounds nesting.
+// ("billion laughs") cannot exhaust memory; maxDepth bounds nesting; maxSteps
+// bounds the number of steps (Kibana refuses more than kibanaMaxSteps when a
+// workflow is saved: we warn above that and stop decoding at maxSteps).
 const (
-	maxNodes = 250_000
-	maxDepth = 200
+	maxNodes       = 250_000
+	maxDepth       = 200
+	maxSteps       = 2000
+	kibanaMaxSteps = 150
 )
 
 type loader struct {
@@ -115,6 +119,7 @@ type loader struct {
 	loc     *locator
 	probs   Problems
 	nodes   int
+	steps   int
 	tooBig  bool
 }
 
@@ -176,6 +181,10 @@ func (l *loader) load(data []byte) *Definition {
 		Version:  "1",
 	}
 	l.definition(root, def)
+	if l.steps > kibanaMaxSteps && !l.tooBig {
+		l.report(SeverityWarning, root, "steps", CodeValue,
+			"the workflow has %d steps; Kibana refuses to save a workflow with more than %d", l.steps, kibanaMaxSteps)
+	}
 	return def
 }
 
@@ -1287,6 +1296,12 @@ func allowedStepKeys(s *step.Spec) []string {
 
 func (l *loader) step(n *yaml.Node, path string, depth int) *Step {
 	if !l.visit(n, depth) {
+		return nil
+	}
+	l.steps++
+	if l.steps > maxSteps {
+		l.tooBig = true
+		l.errorf(n, path, CodeValue, "too many steps: more than %d (Kibana refuses more than %d)", maxSteps, kibanaMaxSteps)
 		return nil
 	}
 	m, ok := l.mapping(n, path, "a step")
