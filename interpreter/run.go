@@ -62,4 +62,8 @@ type RunResult struct {
 	Status string         `json:"status"`
 	Output map[string]any `json:"output,omitempty"`
 	Error  *step.Error    `json:"error,omitempty"`
+	// LastStepOutput is set for runs started by workflow.execute that
+	// emitted no workflow.output: the output of their last top-level step,
+	// which the parent step takes as its output (§6.1.10).
+	LastStepOutput any `json:"lastStepOutput,omitempty"`
 }
