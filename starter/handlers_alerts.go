@@ -177,7 +177,7 @@ func (s *Server) failureAnswer(fails []failure, resp alertsResponse) *apiError {
 			code, reason = http.StatusRequestEntityTooLarge, "input_too_large"
 		}
 	}
-	msg := "starting runs failed; nothing was acknowledged, deliver again"
+	msg := "starting runs failed (the runs listed did start); deliver again: started runs are deduplicated"
 	if code == http.StatusServiceUnavailable {
 		msg = "Temporal is unavailable; retry the delivery later (runs already started are deduplicated)"
 	}

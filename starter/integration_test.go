@@ -333,6 +333,16 @@ func TestIntegrationPerAlertAndNoMatch(t *testing.T) {
 	}
 }
 
+func TestIntegrationLongValuesStillStart(t *testing.T) {
+	d := def(uniq(t, "long"), true, alertTrigger(nil))
+	h := newHarness(t, newMemDefs(d), nil)
+	name := strings.Repeat("Very long rule name ", 200) // 4000 bytes
+	a := h.post(t, "/api/v1/alerts", alertBody(uniq(t, "rule"), name, uniq(t, "a")), nil)
+	if rs := runs(t, a); a.code != 200 || len(rs) != 1 || rs[0]["status"] != StatusStarted {
+		t.Fatalf("long rule name: %d %s", a.code, a.raw)
+	}
+}
+
 func counterValue(t *testing.T, s *Server, name string) float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()

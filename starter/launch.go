@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -217,7 +218,7 @@ func (l *Launcher) request(def *interpreter.Definition, req StartRequest) (*work
 	}
 	var meta *sdkpb.UserMetadata
 	if req.Summary != "" {
-		p, err := dc.ToPayload(req.Summary)
+		p, err := dc.ToPayload(clip(req.Summary, maxSummaryBytes))
 		if err != nil {
 			return nil, fmt.Errorf("encoding summary: %w", err)
 		}
@@ -248,7 +249,8 @@ func keywordAttributes(attrs map[string]string) (*commonpb.SearchAttributes, err
 		if v == "" {
 			continue
 		}
-		p, err := converter.GetDefaultDataConverter().ToPayload(v)
+		// Keyword values are capped by the server (limit.searchAttributeSizeOfValue, 2 KiB by default).
+		p, err := converter.GetDefaultDataConverter().ToPayload(clip(v, 1024))
 		if err != nil {
 			return nil, fmt.Errorf("encoding search attribute %s: %w", name, err)
 		}
@@ -301,4 +303,20 @@ func AlertRequest(p Plan) StartRequest {
 		SearchAttributes: AlertAttributes(p.Definition, p.Event),
 		Summary:          p.Event.Summary(),
 	}
+}
+
+// maxSummaryBytes keeps StaticSummary well under the server's default
+// limit.userMetadataSummarySize (400 bytes for the whole payload).
+const maxSummaryBytes = 200
+
+// clip shortens s to at most n bytes at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/secflow/secflow/interpreter"
 )
@@ -144,4 +145,15 @@ func ids(plans []Plan) []string {
 		out = append(out, p.WorkflowID)
 	}
 	return out
+}
+
+func TestClip(t *testing.T) {
+	long := strings.Repeat("é", 150) // 300 bytes
+	got := clip(long, 200)
+	if len(got) > 200 || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
+		t.Errorf("clip: %d bytes, valid=%v", len(got), utf8.ValidString(got))
+	}
+	if clip("short", 200) != "short" {
+		t.Error("short string changed")
+	}
 }

@@ -136,7 +136,7 @@ func (sc *Scheduler) action(d desired) *client.ScheduleWorkflowAction {
 			searchattr.WorkflowName.ValueSet(d.def.ID),
 			searchattr.TriggerType.ValueSet(interpreter.TriggeredByScheduled),
 		),
-		StaticSummary: name + " (scheduled: " + d.note + ")",
+		StaticSummary: clip(name+" (scheduled: "+d.note+")", maxSummaryBytes),
 	}
 }
 
