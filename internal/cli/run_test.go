@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/secflow/secflow/interpreter/schema"
+)
+
+func TestParseRunInputs(t *testing.T) {
+	s := &schema.Schema{Properties: map[string]map[string]any{
+		"ip":    {"type": "string"},
+		"depth": {"type": "number"},
+	}}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "in.json")
+	if err := os.WriteFile(file, []byte(`{"depth": 1, "tags": ["a"], "ip": "from-file"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		s     *schema.Schema
+		file  string
+		flags []string
+		want  map[string]any
+		err   bool
+	}{
+		{"string schema keeps text", s, "", []string{"ip=10"}, map[string]any{"ip": "10"}, false},
+		{"number parsed as JSON", s, "", []string{"depth=2"}, map[string]any{"depth": 2.0}, false},
+		{"unknown input: JSON when it parses", s, "", []string{"x=true", "y=[1]", "z=hello"}, map[string]any{"x": true, "y": []any{1.0}, "z": "hello"}, false},
+		{"value with = kept whole", nil, "", []string{"q=a=b"}, map[string]any{"q": "a=b"}, false},
+		{"flags override the file", s, file, []string{"ip=1.2.3.4"}, map[string]any{"depth": 1.0, "tags": []any{"a"}, "ip": "1.2.3.4"}, false},
+		{"missing =", s, "", []string{"ip"}, nil, true},
+		{"missing file", s, filepath.Join(dir, "nope.json"), nil, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseRunInputs(tc.s, tc.file, tc.flags)
+			if tc.err {
+				if err == nil {
+					t.Fatalf("want an error, got %v", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadtestPercentileAndServerTiming(t *testing.T) {
+	if d := serverTiming("start;dur=12.5"); d.Microseconds() != 12500 {
+		t.Errorf("serverTiming = %v", d)
+	}
+	if d := serverTiming(""); d != 0 {
+		t.Errorf("serverTiming(empty) = %v", d)
+	}
+}
