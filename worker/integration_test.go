@@ -499,3 +499,88 @@ steps:
 		}
 	}
 }
+
+// TestConformanceOnServer runs the loop, retry, timeout and HITL cases on
+// the real server (the test environment covers them in detail).
+func TestConformanceOnServer(t *testing.T) {
+	env := testenv.Start(t)
+	tq := env.TaskQueue(t)
+	fx := &sideEffects{}
+	reg := fx.registry()
+	startWorker(t, env, tq, reg, nil)
+	ctx := context.Background()
+	kibana := &interpreter.EngineOptions{TransientRetry: new(bool), OperatorRecovery: new(bool)}
+	start := func(name, yaml string) (client.WorkflowRun, string) {
+		def := load(t, name, yaml, reg)
+		id := name + "-" + tq
+		run, err := env.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tq}, def.ID,
+			interpreter.RunInput{Definition: def, Engine: kibana})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run, id
+	}
+
+	t.Run("C27 loop", func(t *testing.T) {
+		run, _ := start("loop", `
+steps:
+  - name: loop
+    type: foreach
+    foreach: "[1,2,3,4]"
+    steps:
+      - { name: skip2, type: loop.continue, if: "foreach.item: 2" }
+      - { name: stop4, type: loop.break, if: "foreach.item: 4" }
+      - { name: log, type: data.set, with: { seen: "${{ variables.seen | default: '' | append: foreach.item }}" } }
+  - { name: out, type: workflow.output, with: { seen: "{{ variables.seen }}" } }
+`)
+		var res interpreter.RunResult
+		if err := run.Get(ctx, &res); err != nil || res.Output["seen"] != "13" {
+			t.Errorf("result %+v %v", res, err)
+		}
+	})
+	t.Run("C30 retry", func(t *testing.T) {
+		before := fx.calls.Load()
+		run, _ := start("retry", "steps:\n  - { name: s, type: test.fixable, on-failure: { retry: { max-attempts: 2, delay: 200ms } } }\n")
+		res, ok := interpreter.ResultFromError(run.Get(ctx, nil))
+		if !ok || res.Status != interpreter.StatusFailed || fx.calls.Load()-before != 3 {
+			t.Errorf("result %+v, %d calls", res, fx.calls.Load()-before)
+		}
+	})
+	t.Run("C34 workflow timeout", func(t *testing.T) {
+		run, id := start("wftimeout", "settings: { timeout: 1s }\nsteps:\n  - { name: nap, type: wait, with: { duration: 30s } }\n")
+		res, ok := interpreter.ResultFromError(run.Get(ctx, nil))
+		if !ok || res.Status != interpreter.StatusTimedOut || res.Error != nil {
+			t.Errorf("result %+v", res)
+		}
+		st, _ := queryState(ctx, env.Client, id)
+		if len(st.Steps) != 1 || st.Steps[0].Error == nil || st.Steps[0].Error.Message != "Failed due to workflow timeout" {
+			t.Errorf("steps %+v", st.Steps)
+		}
+	})
+	t.Run("C41 waitForInput", func(t *testing.T) {
+		run, id := start("hitl", `
+steps:
+  - { name: ask, type: waitForInput, with: { message: "ok?", schema: { properties: { ok: { type: boolean } }, required: [ok] } } }
+  - { name: out, type: workflow.output, with: { ok: "{{ steps.ask.output.input.ok }}" } }
+`)
+		waitFor(t, env.Client, id, "waiting for input", func(s interpreter.State) bool { return s.Status == interpreter.StatusWaitingForInput })
+		upd := func(in map[string]any) error {
+			h, err := env.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: interpreter.Resume,
+				Args: []any{interpreter.ResumeRequest{Input: in}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				return err
+			}
+			return h.Get(ctx, nil)
+		}
+		if err := upd(map[string]any{"ok": "not a bool"}); err == nil {
+			t.Error("invalid input accepted")
+		}
+		if err := upd(map[string]any{"ok": true}); err != nil {
+			t.Fatal(err)
+		}
+		var res interpreter.RunResult
+		if err := run.Get(ctx, &res); err != nil || res.Output["ok"] != true {
+			t.Errorf("result %+v %v", res, err)
+		}
+	})
+}
