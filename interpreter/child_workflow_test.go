@@ -189,6 +189,18 @@ steps:
 	if len(calls) != 1 || calls[0].IdempotencyKey != "default-test-workflow-id/start/work" {
 		t.Errorf("child calls %+v", calls)
 	}
+
+	// The parent does not wait: it completes while the child still waits
+	// (the test environment stops skipping time once the parent is done).
+	defs = childDefs(t, map[string]string{"bg": `
+steps:
+  - { name: pause, type: wait, with: { duration: 1h } }
+  - { name: work, type: test.echo, with: { done: true } }
+`})
+	r = runDef(t, "steps:\n  - { name: start, type: workflow.executeAsync, with: { workflow-id: bg } }\n", runOpts{defs: defs})
+	if r.status() != interpreter.StatusCompleted || len(r.f.callsTo("test.echo")) != 0 {
+		t.Errorf("status %s, child calls %d", r.status(), len(r.f.callsTo("test.echo")))
+	}
 }
 
 // TestParallelCountWaiting: with concurrency.count-waiting false a branch
