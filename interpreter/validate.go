@@ -310,6 +310,11 @@ func (v *validator) walkStep(st *Step, path string, vis map[string]bool, loop in
 		v.templates(st.ConnectorID, path+".connector-id", vis)
 	}
 	if spec != nil {
+		// The generic connector fallback ("*") also catches registry steps
+		// that are not connectors, so only declared types require it.
+		if spec.NeedsConnector && spec.Type != "*" && st.ConnectorID == "" && !v.mentioned(path+".connector-id") {
+			v.errorf(path, CodeRequired, "step %q (type %s) needs a connector-id (the name or id of a configured connector)", st.Name, st.Type)
+		}
 		v.with(st, spec, path, vis)
 		v.config(st, spec, path, vis)
 	}

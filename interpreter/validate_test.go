@@ -26,6 +26,8 @@ func testRegistry() *step.Registry {
 			{Name: "headers", Type: step.Object, Doc: "headers"},
 			{Name: "body", Type: step.Any, Doc: "body"},
 		}})
+	reg.MustAdd(&step.Spec{Type: "notify.*", Kind: step.KindActivity, Category: "notify", Summary: "needs a connector",
+		OpenWith: true, NeedsConnector: true, Activity: noop})
 	reg.MustAdd(&step.Spec{Type: "*", Kind: step.KindActivity, Category: "connector", Summary: "generic connector",
 		OpenWith: true, Activity: noop})
 	return reg
