@@ -91,6 +91,10 @@ func (r *Runner) runCase(f *File, ld *loaded, c *Case) CaseResult {
 		cr.mocks[k] = m
 	}
 	for k, m := range c.Mocks {
+		if m.Unset {
+			delete(cr.mocks, k)
+			continue
+		}
 		cr.mocks[k] = m
 	}
 	obs, err := cr.execute()

@@ -84,6 +84,9 @@ type Mock struct {
 	Entries []MockEntry
 	// Repeat says the mock was one entry (not a list) and answers every call.
 	Repeat bool
+	// Unset (`step: null` in a case) removes the file-level mock of the
+	// step for that case.
+	Unset bool
 }
 
 // MockEntry is one answer: an output or an error.
@@ -436,7 +439,9 @@ func (p *parser) mocks(n *yaml.Node) map[string]*Mock {
 	for _, kv := range ps {
 		m := &Mock{Step: kv.key, Pos: p.pos(kv.kn)}
 		v := deref(kv.v)
-		if v != nil && v.Kind == yaml.SequenceNode {
+		if v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			m.Unset = true
+		} else if v != nil && v.Kind == yaml.SequenceNode {
 			if len(v.Content) == 0 {
 				p.errorf(v, "mocks.%s: an empty list answers nothing; give at least one entry", kv.key)
 			}

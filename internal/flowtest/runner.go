@@ -352,7 +352,7 @@ func (r *Runner) checkFile(f *File, ld *loaded) Errors {
 				known(Ref{Step: name, Pos: m.Pos}, what)
 				continue
 			}
-			if !r.sideEffecting(typ) && !contains(hitlTypes, typ) {
+			if !m.Unset && !r.sideEffecting(typ) && !contains(hitlTypes, typ) {
 				errs = append(errs, fmt.Errorf("%s: %s: step %q (type %s) always runs for real and cannot be mocked; mock the side-effecting steps it reads from",
 					m.Pos, what, name, typ))
 			}
