@@ -1378,7 +1378,11 @@ func (l *loader) step(n *yaml.Node, path string, depth int) *Step {
 			l.stepKey(kv, p, st, depth, spec.ConfigField(key))
 		default:
 			if key == "with" {
-				l.errorf(kv.k, p, CodeUnknownKey, "step type %s does not take a with block", st.Type)
+				hint := ""
+				if st.Type == "foreach" {
+					hint = " (the list to loop over goes in `foreach:`, not in with.items)"
+				}
+				l.errorf(kv.k, p, CodeUnknownKey, "step type %s does not take a with block%s", st.Type, hint)
 				continue
 			}
 			l.unknownKey(kv.k, p, key, where, allowedStepKeys(spec))

@@ -726,7 +726,9 @@ func (v *validator) templates(val any, path string, vis map[string]bool) {
 			v.errorf(path, CodeTemplate, "invalid template: %s", errText(err))
 		}
 		if vis != nil {
-			v.references(templateCode(x), path, vis)
+			code := templateCode(x)
+			v.references(code, path, vis)
+			v.missingVariables(code, path)
 		}
 	case []any:
 		for i, e := range x {
@@ -748,6 +750,7 @@ func (v *validator) condition(c any, path string, vis map[string]bool, what stri
 		if vis != nil || strings.Contains(x, "steps") {
 			v.references(x, path, orEmpty(vis))
 		}
+		v.missingVariables(x, path)
 		if template.ContainsTemplate(x) {
 			if err := v.eng.Check(x); err != nil {
 				v.errorf(path, CodeTemplate, "invalid template: %s", errText(err))
@@ -809,6 +812,27 @@ func templateCode(s string) string {
 		b.WriteString(rest[:j])
 		b.WriteByte(' ')
 		s = rest[j+2:]
+	}
+}
+
+// Context variables that Elastic Workflows documentation mentions but the
+// engine does not provide (§4.6, §12 D3, D4, D9).
+var (
+	hostVarRE     = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])(env|secrets)\.[A-Za-z_]`)
+	stepStatusRE  = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])steps\.([A-Za-z0-9_-]+)\.status\b`)
+	foreachEdgeRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])foreach\.(first|last)\b`)
+)
+
+// missingVariables warns about context variables that do not exist.
+func (v *validator) missingVariables(code, path string) {
+	if m := hostVarRE.FindStringSubmatch(code); m != nil {
+		v.warnf(path, CodeReference, "%s is not a template variable in Elastic Workflows (it renders empty); keep values in consts or in a connector", m[1])
+	}
+	if m := stepStatusRE.FindStringSubmatch(code); m != nil {
+		v.warnf(path, CodeReference, "steps.%s.status does not exist (a step exposes input, output and error); test steps.%s.error instead", m[1], m[1])
+	}
+	if m := foreachEdgeRE.FindStringSubmatch(code); m != nil {
+		v.warnf(path, CodeReference, "foreach.%s does not exist (foreach has item, index, total and items); compare foreach.index instead", m[1])
 	}
 }
 
