@@ -17,6 +17,26 @@ import (
 // step output; c.input and c.state may be set to record the step's input
 // and loop state. Each interpreter/step_<name>.go registers its types with
 // define in init().
+//
+// Adding a flow or pure step type is one file, interpreter/step_<name>.go:
+//
+//  1. its spec (fields, docs) goes in builtin_specs.go (validation, docs);
+//  2. step_<name>.go calls define("<type>", flow, run) in init(), where
+//     flow says settings.on-failure does not wrap it;
+//  3. run(c *call) renders what it needs with c.renderWith / c.render /
+//     c.r.evalCondition (context of §4.6 from the step's point of view),
+//     runs nested steps with c.r.runSteps(c.ctx, c.inner("<segment>"), steps)
+//     (iterations: c.iteration; loop state: c.setState), blocks only through
+//     workflow APIs on c.ctx, and returns (output, error): a *step.Error or
+//     any error is a catchable failure; workflow cancellation errors become
+//     timeouts/cancellation automatically (c.classify);
+//  4. a test in <name>_workflow_test.go on the test environment.
+//
+// Modifiers (if:, foreach:, timeout, on-failure, operator parking, records,
+// steps.* results) are applied by the walker around every type; a type that
+// treats its `timeout` as a wait limit adds itself to ownTimeout. A change
+// that alters the commands an existing definition issues must be guarded
+// with workflow.GetVersion and checked against testdata/histories.
 type executor func(c *call) (any, error)
 
 // kindInfo is one entry of the executor table.
