@@ -3,6 +3,9 @@ package interpreter_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/secflow/secflow/interpreter"
 )
@@ -366,5 +369,49 @@ steps:
 	}
 	if res[1]["status"] != "completed" || !strings.Contains(jsonOf(res[1]["output"]), "attempt 1 failed") {
 		t.Errorf("branch b %s", jsonOf(res[1]))
+	}
+}
+
+// TestParallelBranchesWaitForInput: two branches wait for a human at the
+// same time; each is answered on its own path (one by update, one by the
+// batch signal), and a bare name matching both is rejected.
+func TestParallelBranchesWaitForInput(t *testing.T) {
+	var ambiguous, early error
+	var waiting interpreter.State
+	r := runDef(t, `
+steps:
+  - name: p
+    type: parallel
+    branches:
+      - { name: a, steps: [ { name: ask, type: waitForInput, with: { message: "a?" } } ] }
+      - { name: b, steps: [ { name: ask2, type: waitForInput, with: { message: "b?" } } ] }
+`, runOpts{setup: func(env *testsuite.TestWorkflowEnvironment, f *fakes) {
+		resume(env, time.Minute, interpreter.ResumeRequest{Input: map[string]any{"v": "x"}}, &ambiguous, &waiting)
+		resume(env, 2*time.Minute, interpreter.ResumeRequest{Step: "p/a/ask", Input: map[string]any{"v": "a"}, By: "alice"}, nil, nil)
+		resume(env, 3*time.Minute, interpreter.ResumeRequest{Step: "p/a/ask", Input: map[string]any{"v": "again"}}, &early, nil)
+		env.RegisterDelayedCallback(func() {
+			env.SignalWorkflow(interpreter.Resume, interpreter.ResumeRequest{Step: "p/b/ask2", Input: map[string]any{"v": "b"}})
+		}, 4*time.Minute)
+	}})
+	if r.status() != interpreter.StatusCompleted {
+		t.Fatalf("status %s (%+v)", r.status(), r.errorOf())
+	}
+	if waiting.Status != interpreter.StatusWaitingForInput {
+		t.Errorf("while both wait: status %s", waiting.Status)
+	}
+	if ambiguous == nil || !strings.Contains(ambiguous.Error(), "p/a/ask") || !strings.Contains(ambiguous.Error(), "p/b/ask2") {
+		t.Errorf("a resume without step while two wait: %v", ambiguous)
+	}
+	if early == nil {
+		t.Errorf("a second answer to the same step was accepted")
+	}
+	res := branchResults(t, parallelOut(t, r, "p"))
+	a, _ := res[0]["output"].(map[string]any)
+	b, _ := res[1]["output"].(map[string]any)
+	if jsonOf(a["input"]) != `{"v":"a"}` || a["resumedBy"] != "alice" || jsonOf(b["input"]) != `{"v":"b"}` {
+		t.Errorf("results %s", jsonOf(res))
+	}
+	if d := res[1]["durationMs"]; d != 240000.0 {
+		t.Errorf("branch b answered after %vms, want 240000", d)
 	}
 }
