@@ -301,3 +301,19 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadFull measures loading and validating a definition that uses
+// every step type (about 50 steps).
+func BenchmarkLoadFull(b *testing.B) {
+	data, err := os.ReadFile("testdata/valid/full.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := testRegistry()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, probs := LoadBytes("full.yaml", data, LoadOptions{Registry: reg}); len(probs) > 0 {
+			b.Fatal(probs)
+		}
+	}
+}
