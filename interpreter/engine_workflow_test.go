@@ -270,3 +270,19 @@ func TestUnimplementedTypeFailsBeforeAnyStep(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 }
+
+func TestMaxStepSize(t *testing.T) {
+	r := runDef(t, `
+settings: { max-step-size: 1kb }
+steps:
+  - { name: small, type: test.echo, with: { s: "x" } }
+  - { name: big, type: test.echo, max-step-size: 10b, with: { s: "more than ten bytes" } }
+`, runOpts{})
+	e := r.errorOf()
+	if r.status() != interpreter.StatusFailed || e == nil || e.Type != "StepSizeLimitExceeded" || !strings.Contains(e.Message, "big") {
+		t.Errorf("status %s error %+v", r.status(), e)
+	}
+	if r.output("small") == nil {
+		t.Error("small output missing")
+	}
+}

@@ -280,9 +280,36 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 	} else {
 		err = &step.Error{Type: "UnknownStepType", Message: fmt.Sprintf("Unknown step type %q for step %s.", s.Type, s.Name)}
 	}
+	if err == nil && out != nil {
+		if e := r.checkSize(s, out); e != nil {
+			out, err = nil, e
+		}
+	}
 	err = c.classify(err)
 	r.finish(sc, s, rec, c, out, err)
 	return err
+}
+
+// DefaultMaxStepSize is Kibana's default max-step-size (10 MB).
+const DefaultMaxStepSize = 10 << 20
+
+// checkSize enforces max-step-size (the step's, else settings', else 10
+// MB) on a step output, serialised as JSON (§7.7).
+func (r *run) checkSize(s *Step, out any) *step.Error {
+	limit := int64(DefaultMaxStepSize)
+	for _, v := range []string{r.def.Settings.MaxStepSize, s.MaxStepSize} {
+		if v != "" {
+			if n, err := duration.ParseBytes(v); err == nil && n > 0 {
+				limit = n
+			}
+		}
+	}
+	if n := int64(len(jsonMarshal(out))); n > limit {
+		return &step.Error{Type: "StepSizeLimitExceeded", Message: fmt.Sprintf(
+			"Output of step %s is %d bytes, above the max-step-size of %d bytes.", s.Name, n, limit),
+			Details: map[string]any{"size": n, "limit": limit}}
+	}
+	return nil
 }
 
 // finish records the end of a step execution and stores its result.
