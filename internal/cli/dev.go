@@ -1,3 +1,9 @@
+//go:build !nodev
+
+// The dev command embeds the Temporal server (internal/devstack), which
+// makes the binary ~5x larger. Production images build with -tags nodev:
+// the worker and starter commands then carry no server code at all.
+
 package cli
 
 import (
