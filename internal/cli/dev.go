@@ -1,10 +1,10 @@
 //go:build !nodev
 
+package cli
+
 // The dev command embeds the Temporal server (internal/devstack), which
 // makes the binary ~5x larger. Production images build with -tags nodev:
 // the worker and starter commands then carry no server code at all.
-
-package cli
 
 import (
 	"context"
