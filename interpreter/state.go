@@ -212,3 +212,14 @@ func (rs *records) snapshot() []StepRecord {
 	}
 	return out
 }
+
+// running returns the path of the most recently started step that is still
+// running (the innermost one), or "".
+func (rs *records) running() string {
+	for i := len(rs.list) - 1; i >= 0; i-- {
+		if rs.list[i].Status == StatusRunning {
+			return rs.list[i].Path
+		}
+	}
+	return ""
+}

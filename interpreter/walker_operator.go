@@ -144,3 +144,15 @@ func (r *run) noteCase(out any) {
 		workflow.GetLogger(r.ctx).Warn("upserting CaseId failed", "error", err)
 	}
 }
+
+// runningStep is the state query's currentStep: the innermost running
+// step, or the step the run waits on.
+func (r *run) runningStep() string {
+	if p := r.records.running(); p != "" {
+		return p
+	}
+	if r.waiting != nil {
+		return r.waiting.Step
+	}
+	return r.currentStep
+}

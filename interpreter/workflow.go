@@ -369,7 +369,7 @@ func (r *run) registerHandlers() error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) {
 		st := State{
 			Status:       r.status,
-			CurrentStep:  r.currentStep,
+			CurrentStep:  r.runningStep(),
 			Steps:        r.records.snapshot(),
 			DroppedSteps: r.records.dropped,
 			WaitingFor:   r.waiting,
