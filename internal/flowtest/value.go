@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -150,9 +151,26 @@ const maxShown = 300
 func show(v any) string {
 	s := showFull(v)
 	if len(s) > maxShown {
-		s = s[:maxShown] + fmt.Sprintf("… (%d more bytes)", len(s)-maxShown)
+		// Head and tail: the end of a long message often holds the branch.
+		head, tail := cut(s, maxShown/2, false), cut(s, maxShown/2, true)
+		s = fmt.Sprintf("%s…(%d bytes)…%s", head, len(s)-len(head)-len(tail), tail)
 	}
 	return s
+}
+
+// cut returns the first (or last) n bytes of s, on a UTF-8 boundary.
+func cut(s string, n int, last bool) string {
+	if last {
+		i := len(s) - n
+		for i < len(s) && !utf8.RuneStart(s[i]) {
+			i++
+		}
+		return s[i:]
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func showFull(v any) string {
