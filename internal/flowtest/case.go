@@ -23,21 +23,11 @@ import (
 	"github.com/secflow/secflow/worker"
 )
 
-// Run statuses secflow test reports besides the interpreter's own.
+// Run statuses a case may stop at.
 const (
-	statusWaitingForInput    = "waiting_for_input"
+	statusWaitingForInput    = interpreter.StatusWaitingForInput
 	statusWaitingForOperator = interpreter.StatusWaitingForOperator
 )
-
-// ResumeUpdate is the update that answers a waitForInput/waitForApproval
-// step (temporal-notes §3.2): {step: <path>, input: {...}}.
-const ResumeUpdate = "resume"
-
-// resumeRequest is the argument of ResumeUpdate.
-type resumeRequest struct {
-	Step  string `json:"step"`
-	Input any    `json:"input"`
-}
 
 // quietLogger discards the test environment's and the workflow's logs.
 var quietLogger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -78,7 +68,7 @@ type caseRun struct {
 	records map[int]interpreter.StepRecord
 	// final, when set, is a waiting status the case stopped at.
 	final   string
-	resumed map[string]int // resume updates sent, by step path
+	resumed map[string]bool // resume updates in flight, by step path
 }
 
 // runCase runs one case and checks its expectations.
@@ -86,7 +76,7 @@ func (r *Runner) runCase(f *File, ld *loaded, c *Case) CaseResult {
 	start := time.Now()
 	res := CaseResult{Name: c.Name, Pos: c.Pos}
 	cr := &caseRun{r: r, f: f, c: c, ld: ld, used: map[string]int{}, records: map[int]interpreter.StepRecord{},
-		resumed: map[string]int{}, mocks: map[string]*Mock{}}
+		resumed: map[string]bool{}, mocks: map[string]*Mock{}}
 	for k, m := range f.Mocks {
 		cr.mocks[k] = m
 	}
@@ -191,14 +181,26 @@ func (cr *caseRun) look() {
 	if !ok || cr.final != "" {
 		return
 	}
-	switch st.Status {
-	case statusWaitingForOperator:
+	if st.Status == statusWaitingForOperator {
 		cr.stop(statusWaitingForOperator)
-	case statusWaitingForInput:
-		if st.WaitingFor == nil {
+		return
+	}
+	// Every HITL step still running waits for an answer (parallel
+	// branches may wait at once).
+	waiting := map[string]bool{}
+	for _, rec := range st.Steps {
+		if rec.Status == interpreter.StatusRunning && contains(hitlTypes, rec.Type) {
+			waiting[rec.Path] = true
+		}
+	}
+	if w := st.WaitingFor; w != nil && w.Kind == "input" {
+		waiting[w.Step] = true
+	}
+	for _, path := range sortedKeys(waiting) {
+		if cr.final != "" {
 			return
 		}
-		cr.resume(st.WaitingFor.Step)
+		cr.resume(path)
 	}
 }
 
@@ -225,45 +227,89 @@ func (cr *caseRun) stop(status string) {
 }
 
 // resume answers a waiting HITL step from its mock, or stops the case at
-// waiting_for_input when the step has no mock. A mock whose output says
-// timedOut: true lets the wait time out instead.
+// waiting_for_input when the step has no mock. A mock that says the wait
+// timed out (waitForInput output {timedOut: true}, waitForApproval error
+// ApprovalTimedOut) sends nothing and lets the skipped time run out.
 func (cr *caseRun) resume(path string) {
 	name := stepName(path)
+	typ := cr.ld.types[name]
 	cr.mu.Lock()
+	if cr.resumed[path] {
+		// Already answered; the update is on its way.
+		cr.mu.Unlock()
+		return
+	}
 	m := cr.mockFor(name)
 	if m == nil {
 		cr.mu.Unlock()
 		cr.stop(statusWaitingForInput)
 		return
 	}
-	if cr.resumed[path] > cr.used[m.Step] {
-		// Already answered; the update is still on its way.
-		cr.mu.Unlock()
-		return
-	}
-	entry, fail := cr.nextLocked(m, name, "waitForInput")
-	cr.resumed[path] = cr.used[m.Step]
+	cr.resumed[path] = true
+	entry, fail := cr.nextLocked(m, name, typ)
 	cr.mu.Unlock()
 	if fail != nil {
 		cr.stop(statusWaitingForInput)
 		return
 	}
-	out, _ := entry.Output.(map[string]any)
-	if to, _ := out["timedOut"].(bool); to {
+	req, answer := resumeRequest(path, typ, entry)
+	if !answer {
 		return
 	}
-	input := entry.Output
-	if v, ok := out["input"]; ok && cr.ld.types[name] == "waitForInput" {
-		input = v
-	}
-	cr.env.UpdateWorkflow(ResumeUpdate, fmt.Sprintf("flowtest-%s-%d", path, cr.used[m.Step]), &testsuite.TestUpdateCallback{
+	cr.env.UpdateWorkflow(interpreter.Resume, "flowtest-"+path, &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) {
-			cr.fail(Failure{Step: name, Field: "mocks", Msg: "the resume update was rejected: " + err.Error()})
+			cr.fail(Failure{Step: name, Field: "mocks", Msg: "the answer was rejected: " + err.Error()})
 			cr.stop(statusWaitingForInput)
 		},
-		OnComplete: func(any, error) {},
-	}, resumeRequest{Step: path, Input: input})
+		OnComplete: func(any, error) {
+			// Answered: the step may wait again (in a loop).
+			cr.mu.Lock()
+			delete(cr.resumed, path)
+			cr.mu.Unlock()
+		},
+	}, req)
+}
+
+// resumeRequest turns the mock entry of a HITL step into the resume
+// update it stands for; answer is false for a timeout.
+//
+//	waitForInput     output {input: {...}, resumedBy}   → input, by
+//	                 output without input               → the output is the input
+//	                 output {timedOut: true}            → no answer
+//	waitForApproval  output {approved, comment, respondedBy}
+//	                 error {type: ApprovalRejected, details: {comment, respondedBy}} → approved: false
+//	                 error {type: ApprovalTimedOut}     → no answer
+func resumeRequest(path, typ string, e MockEntry) (interpreter.ResumeRequest, bool) {
+	req := interpreter.ResumeRequest{Step: path}
+	out, _ := e.Output.(map[string]any)
+	if typ == "waitForApproval" {
+		if e.Error != nil {
+			if e.Error.Type == "ApprovalTimedOut" {
+				return req, false
+			}
+			no := false
+			req.Approved = &no
+			req.Comment, _ = e.Error.Details["comment"].(string)
+			req.By, _ = e.Error.Details["respondedBy"].(string)
+			return req, true
+		}
+		ok, _ := out["approved"].(bool)
+		req.Approved = &ok
+		req.Comment, _ = out["comment"].(string)
+		req.By, _ = out["respondedBy"].(string)
+		return req, true
+	}
+	if to, _ := out["timedOut"].(bool); to || e.Error != nil {
+		return req, false
+	}
+	req.By, _ = out["resumedBy"].(string)
+	if in, ok := out["input"].(map[string]any); ok {
+		req.Input = in
+	} else {
+		req.Input = out
+	}
+	return req, true
 }
 
 // observe collects the outcome of a finished run.
