@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -28,6 +30,10 @@ const (
 	statusWaitingForInput    = interpreter.StatusWaitingForInput
 	statusWaitingForOperator = interpreter.StatusWaitingForOperator
 )
+
+// runID is the workflow ID of a case's run (execution.id); a child started
+// by workflow.execute at path p has the ID runID + "/" + p.
+const runID = "secflow-test"
 
 // quietLogger discards the test environment's and the workflow's logs.
 var quietLogger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -48,6 +54,8 @@ type observed struct {
 	// be observed (more than the state query's bound between two looks).
 	execs []execution
 	gaps  bool
+	// notes explain the status (e.g. a rejected HITL answer).
+	notes []string
 }
 
 // caseRun is the state of one case while it runs.
@@ -63,19 +71,22 @@ type caseRun struct {
 	used     map[string]int // mock entries consumed, by mock step name
 	problems []Failure      // no mock, mock list exhausted
 
-	// records holds the step records seen by the state query, by their
-	// global index (DroppedSteps + position).
-	records map[int]interpreter.StepRecord
+	// records holds the step records seen by the state query of each
+	// workflow (the run and its workflow.execute children), by workflow ID
+	// and global index (DroppedSteps + position).
+	records map[string]map[int]interpreter.StepRecord
+	// notes explain a waiting status (a rejected answer).
+	notes []string
 	// final, when set, is a waiting status the case stopped at.
 	final   string
-	resumed map[string]bool // resume updates in flight, by step path
+	resumed map[string]bool // resume updates in flight, by workflow ID and step path
 }
 
 // runCase runs one case and checks its expectations.
 func (r *Runner) runCase(f *File, ld *loaded, c *Case) CaseResult {
 	start := time.Now()
 	res := CaseResult{Name: c.Name, Pos: c.Pos}
-	cr := &caseRun{r: r, f: f, c: c, ld: ld, used: map[string]int{}, records: map[int]interpreter.StepRecord{},
+	cr := &caseRun{r: r, f: f, c: c, ld: ld, used: map[string]int{}, records: map[string]map[int]interpreter.StepRecord{},
 		resumed: map[string]bool{}, mocks: map[string]*Mock{}}
 	for k, m := range f.Mocks {
 		cr.mocks[k] = m
@@ -105,6 +116,7 @@ func (cr *caseRun) execute() (obs *observed, err error) {
 	env := suite.NewTestWorkflowEnvironment()
 	cr.env = env
 	env.SetTestTimeout(cr.r.opts.CaseTimeout)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: runID})
 	// A loaded machine can stall a workflow task for more than the default
 	// second; that is not a deadlock of the definition.
 	env.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: cr.r.opts.CaseTimeout})
@@ -174,50 +186,74 @@ func (cr *caseRun) run(id string, in interpreter.RunInput) (err error) {
 	return nil
 }
 
-// look queries the run state: it collects step records and answers or
-// stops a run that waits for input or for an operator.
+// look queries the state of the run and of its children: it collects step
+// records and answers or stops a run that waits for input or for an
+// operator.
 func (cr *caseRun) look() {
-	st, ok := cr.state()
-	if !ok || cr.final != "" {
-		return
-	}
-	if st.Status == statusWaitingForOperator {
-		cr.stop(statusWaitingForOperator)
-		return
-	}
-	// Every HITL step still running waits for an answer (parallel
-	// branches may wait at once).
-	waiting := map[string]bool{}
-	for _, rec := range st.Steps {
-		if rec.Status == interpreter.StatusRunning && contains(hitlTypes, rec.Type) {
-			waiting[rec.Path] = true
-		}
-	}
-	if w := st.WaitingFor; w != nil && w.Kind == "input" {
-		waiting[w.Step] = true
-	}
-	for _, path := range sortedKeys(waiting) {
-		if cr.final != "" {
-			return
-		}
-		cr.resume(path)
+	if cr.final == "" {
+		cr.lookAt(runID, true, map[string]bool{})
 	}
 }
 
-// state queries "state" and merges its records.
-func (cr *caseRun) state() (interpreter.State, bool) {
+// lookAt queries the workflow id and its workflow.execute children. With
+// act, waiting steps are answered (or the case stopped).
+func (cr *caseRun) lookAt(id string, act bool, seen map[string]bool) {
+	if seen[id] {
+		return
+	}
+	seen[id] = true
 	var st interpreter.State
-	v, err := cr.env.QueryWorkflow(interpreter.QueryState)
+	v, err := cr.env.QueryWorkflowByID(id, interpreter.QueryState)
 	if err != nil || v.Get(&st) != nil {
-		return st, false
+		return
 	}
 	cr.mu.Lock()
+	recs := cr.records[id]
+	if recs == nil {
+		recs = map[int]interpreter.StepRecord{}
+		cr.records[id] = recs
+	}
 	for i, rec := range st.Steps {
-		cr.records[st.DroppedSteps+i] = rec
+		recs[st.DroppedSteps+i] = rec
+	}
+	var children []string
+	for _, rec := range recs {
+		if isChildStep(rec.Type) {
+			children = append(children, id+"/"+rec.Path)
+		}
 	}
 	cr.mu.Unlock()
-	return st, true
+	if act && cr.final == "" {
+		if st.Status == statusWaitingForOperator {
+			cr.stop(statusWaitingForOperator)
+			return
+		}
+		// Every HITL step still running waits for an answer (parallel
+		// branches may wait at once).
+		waiting := map[string]bool{}
+		for _, rec := range st.Steps {
+			if rec.Status == interpreter.StatusRunning && contains(hitlTypes, rec.Type) {
+				waiting[rec.Path] = true
+			}
+		}
+		if w := st.WaitingFor; w != nil && w.Kind == "input" {
+			waiting[w.Step] = true
+		}
+		for _, path := range sortedKeys(waiting) {
+			if cr.final != "" {
+				return
+			}
+			cr.resume(id, path)
+		}
+	}
+	sort.Strings(children)
+	for _, c := range children {
+		cr.lookAt(c, act, seen)
+	}
 }
+
+// isChildStep reports whether steps of type typ start a child workflow.
+func isChildStep(typ string) bool { return typ == "workflow.execute" || typ == "workflow.executeAsync" }
 
 // stop ends the case at a waiting status: the run is cancelled and the
 // case reports status.
@@ -226,15 +262,17 @@ func (cr *caseRun) stop(status string) {
 	cr.env.CancelWorkflow()
 }
 
-// resume answers a waiting HITL step from its mock, or stops the case at
-// waiting_for_input when the step has no mock. A mock that says the wait
-// timed out (waitForInput output {timedOut: true}, waitForApproval error
-// ApprovalTimedOut) sends nothing and lets the skipped time run out.
-func (cr *caseRun) resume(path string) {
+// resume answers a waiting HITL step of workflow id from its mock, or
+// stops the case at waiting_for_input when the step has no mock. A mock
+// that says the wait timed out (waitForInput output {timedOut: true},
+// waitForApproval error ApprovalTimedOut) sends nothing and lets the
+// skipped time run out.
+func (cr *caseRun) resume(id, path string) {
 	name := stepName(path)
 	typ := cr.ld.types[name]
+	key := id + "|" + path
 	cr.mu.Lock()
-	if cr.resumed[path] {
+	if cr.resumed[key] {
 		// Already answered; the update is on its way.
 		cr.mu.Unlock()
 		return
@@ -245,7 +283,7 @@ func (cr *caseRun) resume(path string) {
 		cr.stop(statusWaitingForInput)
 		return
 	}
-	cr.resumed[path] = true
+	cr.resumed[key] = true
 	entry, fail := cr.nextLocked(m, name, typ)
 	cr.mu.Unlock()
 	if fail != nil {
@@ -256,19 +294,26 @@ func (cr *caseRun) resume(path string) {
 	if !answer {
 		return
 	}
-	cr.env.UpdateWorkflow(interpreter.Resume, "flowtest-"+path, &testsuite.TestUpdateCallback{
+	cb := &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) {
-			cr.fail(Failure{Step: name, Field: "mocks", Msg: "the answer was rejected: " + err.Error()})
+			cr.mu.Lock()
+			cr.notes = append(cr.notes, fmt.Sprintf("the answer to %q was rejected: %v", name, err))
+			cr.mu.Unlock()
 			cr.stop(statusWaitingForInput)
 		},
 		OnComplete: func(any, error) {
 			// Answered: the step may wait again (in a loop).
 			cr.mu.Lock()
-			delete(cr.resumed, path)
+			delete(cr.resumed, key)
 			cr.mu.Unlock()
 		},
-	}, req)
+	}
+	if id == runID {
+		cr.env.UpdateWorkflow(interpreter.Resume, "flowtest-"+key, cb, req)
+	} else if err := cr.env.UpdateWorkflowByID(id, interpreter.Resume, "flowtest-"+key, cb, req); err != nil {
+		cb.OnReject(err)
+	}
 }
 
 // resumeRequest turns the mock entry of a HITL step into the resume
@@ -332,29 +377,61 @@ func (cr *caseRun) observe() (*observed, error) {
 	if cr.final != "" {
 		obs.status = cr.final
 	}
-	if _, ok := cr.state(); !ok {
-		return nil, errors.New("the state query failed")
-	}
-	var results interpreter.Results
-	v, err := env.QueryWorkflow(interpreter.QuerySteps)
-	if err != nil {
-		return nil, fmt.Errorf("querying steps: %w", err)
-	}
-	if err := v.Get(&results); err != nil {
-		return nil, fmt.Errorf("decoding the steps query: %w", err)
-	}
-	obs.steps = results.Steps
-	if obs.output == nil {
-		obs.output = results.Output
+	cr.lookAt(runID, false, map[string]bool{})
+	obs.steps = map[string]any{}
+	if err := cr.results(runID, obs); err != nil {
+		return nil, err
 	}
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
+	obs.notes = cr.notes
+	for _, id := range sortedKeys(cr.records) {
+		if id != runID {
+			// Child step results, where the parent has no step of that name.
+			_ = cr.results(id, obs)
+		}
+	}
+	cr.flatten(runID, obs, map[string]bool{})
+	return obs, nil
+}
+
+// results merges the "steps" query of workflow id into obs.steps (names
+// already present win) and takes the run output from the root.
+func (cr *caseRun) results(id string, obs *observed) error {
+	var results interpreter.Results
+	v, err := cr.env.QueryWorkflowByID(id, interpreter.QuerySteps)
+	if err != nil {
+		return fmt.Errorf("querying steps: %w", err)
+	}
+	if err := v.Get(&results); err != nil {
+		return fmt.Errorf("decoding the steps query: %w", err)
+	}
+	for k, r := range results.Steps {
+		if _, dup := obs.steps[k]; !dup {
+			obs.steps[k] = r
+		}
+	}
+	if id == runID && obs.output == nil {
+		obs.output = results.Output
+	}
+	return nil
+}
+
+// flatten appends the executions of workflow id to obs in run order, each
+// child's executions right after the step that started it. cr.mu must be
+// held.
+func (cr *caseRun) flatten(id string, obs *observed, seen map[string]bool) {
+	if seen[id] {
+		return
+	}
+	seen[id] = true
+	recs := cr.records[id]
 	last := -1
-	for i := range cr.records {
+	for i := range recs {
 		last = max(last, i)
 	}
 	for i := 0; i <= last; i++ {
-		rec, ok := cr.records[i]
+		rec, ok := recs[i]
 		if !ok {
 			obs.gaps = true
 			continue
@@ -366,8 +443,10 @@ func (cr *caseRun) observe() (*observed, error) {
 			continue
 		}
 		obs.execs = append(obs.execs, execution{name: name, path: rec.Path, typ: rec.Type, status: rec.Status})
+		if isChildStep(rec.Type) {
+			cr.flatten(id+"/"+rec.Path, obs, seen)
+		}
 	}
-	return obs, nil
 }
 
 // errorOf converts a workflow error without a RunResult.

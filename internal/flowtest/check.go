@@ -22,6 +22,9 @@ func check(e Expect, obs *observed) []Failure {
 		if obs.err != nil {
 			got += fmt.Sprintf(" (%s: %s)", obs.err.Type, obs.err.Message)
 		}
+		for _, n := range obs.notes {
+			got += " (" + n + ")"
+		}
 		out = append(out, Failure{Field: "status", Expected: want, Got: got, Pos: e.Pos})
 	}
 	if e.Error != nil {

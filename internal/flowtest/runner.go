@@ -258,19 +258,51 @@ func (r *Runner) definition(f *File) (*loaded, error) {
 	}
 	def, probs := interpreter.LoadFile(candidate, interpreter.LoadOptions{Registry: r.reg})
 	if err := probs.Err(); err != nil {
-		return nil, fmt.Errorf("%s: the workflow does not load:\n%s", f.WorkflowPos, probs.Errors().String())
+		return nil, fmt.Errorf("%s: the workflow does not load:\n%s", f.WorkflowPos, strings.TrimRight(probs.Errors().String(), "\n"))
 	}
-	ld = &loaded{path: candidate, def: def, types: stepTypes(def),
+	ld = &loaded{path: candidate, def: def,
 		defs: &dirDefs{dir: filepath.Dir(candidate), reg: r.reg, byID: map[string]*interpreter.Definition{def.ID: def}}}
+	ld.types = childSteps(def, ld.defs)
 	r.mu.Lock()
 	r.defs[abs] = ld
 	r.mu.Unlock()
 	return ld, nil
 }
 
-// stepTypes maps every step name of def to its type.
-func stepTypes(def *interpreter.Definition) map[string]string {
+// childSteps maps every step name of def, and of the child workflows its
+// workflow.execute steps name literally (found through defs), to its type:
+// mocks answer child steps by name too.
+func childSteps(def *interpreter.Definition, defs *dirDefs) map[string]string {
 	out := map[string]string{}
+	seen := map[string]bool{def.ID: true}
+	queue := []*interpreter.Definition{def}
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		types, children := stepTypes(d)
+		for k, v := range types {
+			if _, dup := out[k]; !dup {
+				out[k] = v
+			}
+		}
+		for _, id := range children {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if cd, ok := defs.Get(id); ok {
+				queue = append(queue, cd)
+			}
+		}
+	}
+	return out
+}
+
+// stepTypes maps every step name of def to its type, and lists the child
+// definition ids its workflow.execute steps name literally.
+func stepTypes(def *interpreter.Definition) (map[string]string, []string) {
+	out := map[string]string{}
+	var children []string
 	var walk func([]*interpreter.Step)
 	walk = func(steps []*interpreter.Step) {
 		for _, s := range steps {
@@ -279,6 +311,12 @@ func stepTypes(def *interpreter.Definition) map[string]string {
 			}
 			if _, dup := out[s.Name]; !dup {
 				out[s.Name] = s.Type
+			}
+			if s.Type == "workflow.execute" || s.Type == "workflow.executeAsync" {
+				with, _ := s.With.(map[string]any)
+				if id, ok := with["workflow-id"].(string); ok && !strings.Contains(id, "{{") {
+					children = append(children, strings.TrimSpace(id))
+				}
 			}
 			walk(s.Steps)
 			walk(s.Else)
@@ -314,7 +352,7 @@ func stepTypes(def *interpreter.Definition) map[string]string {
 			}
 		}
 	}
-	return out
+	return out, children
 }
 
 // wfFallbackPrefix starts the names of workflow-level fallback clones.
