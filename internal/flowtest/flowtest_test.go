@@ -167,8 +167,8 @@ func runText(t *testing.T, opts Options, paths ...string) (string, Summary) {
 }
 
 func TestPassingFiles(t *testing.T) {
-	out, s := runText(t, Options{}, "testdata/basic.test.yaml", "testdata/timeout.test.yaml")
-	if !s.OK() || s.Cases != 6 {
+	out, s := runText(t, Options{}, "testdata/basic.test.yaml", "testdata/timeout.test.yaml", "testdata/hitl.test.yaml")
+	if !s.OK() || s.Cases != 10 {
 		t.Fatalf("summary %+v\n%s", s, out)
 	}
 }
@@ -312,5 +312,44 @@ func TestStepName(t *testing.T) {
 		if got := stepName(path); got != want {
 			t.Errorf("stepName(%q) = %q, want %q", path, got, want)
 		}
+	}
+}
+
+// TestMockExhausted checks that running past the end of a mock list fails
+// the case with the mock's position.
+func TestMockExhausted(t *testing.T) {
+	dir := t.TempDir()
+	def, err := os.ReadFile("testdata/basic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "basic.yaml"), def, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `workflow: basic.yaml
+cases:
+  - name: three iterations, two answers
+    inputs: { hash: h, ips: [a, b, c] }
+    mocks:
+      lookup: { output: { data: { malicious: 0 } } }
+      reputation:
+        - output: 1
+        - output: 2
+`
+	p := filepath.Join(dir, "x.test.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := New(Options{}).RunFile(p)
+	if res.Err != nil || len(res.Cases) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	got := res.Cases[0].Failures
+	want := `step "reputation" mocks: called 3 times, but the mock at ` + p + `:7:7 lists 2 answer(s)`
+	if len(got) == 0 || got[0].String() != want {
+		t.Errorf("failures %v\nwant first %s", got, want)
+	}
+	if res.Cases[0].Status != "failed" {
+		t.Errorf("status %s", res.Cases[0].Status)
 	}
 }
