@@ -8,7 +8,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -163,6 +162,7 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 
 	w, err := worker.New(worker.Config{
 		Client:      c,
+		Namespace:   stack.Namespace(),
 		TaskQueue:   f.common.taskQueue,
 		Definitions: defs,
 		Registry:    step.Default(),
@@ -199,7 +199,7 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 
 	mux := http.NewServeMux()
 	if sb != nil {
-		mux.Handle("GET /sandbox", sandboxHandler(sb))
+		mux.Handle("GET /sandbox", sb.PageHandler())
 	}
 	mux.Handle("/", st.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -258,25 +258,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// sandboxHandler serves GET /sandbox: the fakes' URLs and every request
-// they received, newest last (what the demo run sent to Slack, Jira, ...).
-func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		urls := map[string]string{}
-		for _, n := range sandboxServices {
-			if u := sb.URL(n); u != "" {
-				urls[n] = u
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		received := sb.Received()
-		if received == nil {
-			received = []sandbox.Request{}
-		}
-		_ = enc.Encode(map[string]any{"services": urls, "received": received})
-	})
 }

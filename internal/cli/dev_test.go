@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/internal/temporalclient"
 )
 
@@ -36,33 +37,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-const devTestDefinition = `version: "1"
-name: Dev smoke
-enabled: true
-triggers:
-  - type: alert
-steps:
-  - name: announce
-    type: console
-    with:
-      message: "Triage {{ event.rule.name }}"
-`
-
-const devTestAlert = `{"alerts":[{"_id":"a-1","kibana":{"alert":{"uuid":"a-1","severity":"high",
-"rule":{"uuid":"r-1","name":"Rule one"}}},"host":{"name":"h1"}}],
-"rule":{"id":"r-1","name":"Rule one"},"spaceId":"default"}`
-
-// TestDevCommand runs `secflow dev` in-process on free ports: it prints the
-// banner, accepts an alert that starts a run, and stops cleanly on cancel.
+// TestDevCommand runs `secflow dev` in-process on free ports with the
+// shipped definitions: it prints the banner, the bundled demo alert starts
+// demo-alert-triage, the run completes against the sandbox fakes, the
+// sandbox page lists the case, its comment and the Slack message, and the
+// command stops cleanly on cancel.
 func TestDevCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the embedded Temporal server")
 	}
-	defs := t.TempDir()
-	if err := os.WriteFile(filepath.Join(defs, "dev-smoke.yaml"), []byte(devTestDefinition), 0o600); err != nil {
+	// The shipped definitions and demo alert: what a new user runs.
+	defs, err := filepath.Abs(filepath.Join("..", "..", "definitions"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(defs, "demo-alert.json"), []byte(devTestAlert), 0o600); err != nil {
+	demoAlert, err := os.ReadFile(filepath.Join(defs, "demo-alert.json"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
@@ -99,7 +89,7 @@ func TestDevCommand(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Post(intake+"/api/v1/alerts", "application/json", strings.NewReader(devTestAlert))
+	resp, err := http.Post(intake+"/api/v1/alerts", "application/json", bytes.NewReader(demoAlert))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +102,7 @@ func TestDevCommand(t *testing.T) {
 	}
 	err = json.NewDecoder(resp.Body).Decode(&out)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode/100 != 2 || out.Started != 1 || len(out.Runs) != 1 || out.Runs[0].Definition != "dev-smoke" {
+	if err != nil || resp.StatusCode/100 != 2 || out.Started != 1 || len(out.Runs) != 1 || out.Runs[0].Definition != "demo-alert-triage" {
 		t.Fatalf("POST alert: status %d, err %v, body %+v\nstderr:\n%s", resp.StatusCode, err, out, stderr.String())
 	}
 	// The in-process worker runs it to completion.
@@ -132,13 +122,32 @@ func TestDevCommand(t *testing.T) {
 		t.Fatalf("run %s did not complete: %v\nstderr:\n%s", out.Runs[0].WorkflowID, err, stderr.String())
 	}
 
-	sb, err := http.Get(intake + "/sandbox")
+	// The sandbox page lists what the demo run did to the fake systems:
+	// the case with its AI triage comment and the Slack message.
+	sb, err := http.Get(intake + "/sandbox?format=json")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var snap sandbox.Snapshot
+	err = json.NewDecoder(sb.Body).Decode(&snap)
 	sb.Body.Close()
-	if sb.StatusCode != http.StatusOK {
-		t.Errorf("GET /sandbox: %s", sb.Status)
+	if sb.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET /sandbox: %s, %v", sb.Status, err)
+	}
+	if len(snap.Cases) != 1 {
+		t.Fatalf("sandbox cases = %d, want 1", len(snap.Cases))
+	}
+	var userComments int
+	for _, cm := range snap.Cases[0].Comments {
+		if cm.Type == "user" && strings.HasPrefix(cm.Comment, "AI triage:") {
+			userComments++
+		}
+	}
+	if userComments != 1 {
+		t.Errorf("case comments = %+v, want one AI triage comment", snap.Cases[0].Comments)
+	}
+	if len(snap.SlackMessages) != 1 || !strings.Contains(snap.SlackMessages[0].Text, snap.Cases[0].ID) {
+		t.Errorf("slack messages = %+v, want one naming case %s", snap.SlackMessages, snap.Cases[0].ID)
 	}
 
 	cancel()

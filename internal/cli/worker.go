@@ -92,6 +92,7 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 	log.Info("worker polling", "task_queue", f.common.taskQueue, "definitions", len(defs.All()))
 	return worker.Run(ctx, worker.Config{
 		Client:      c,
+		Namespace:   f.temporal.Namespace,
 		TaskQueue:   f.common.taskQueue,
 		Definitions: defs,
 		Registry:    step.Default(),
