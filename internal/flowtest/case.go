@@ -41,6 +41,8 @@ var quietLogger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Disca
 // execution is one execution of one step, in run order.
 type execution struct {
 	name, path, typ, status string
+	// alias is the fallback step a workflow-level fallback clone runs.
+	alias string
 }
 
 // observed is what a case run produced.
@@ -442,7 +444,12 @@ func (cr *caseRun) flatten(id string, obs *observed, seen map[string]bool) {
 			// are the executions of the step.
 			continue
 		}
-		obs.execs = append(obs.execs, execution{name: name, path: rec.Path, typ: rec.Type, status: rec.Status})
+		x := execution{name: name, path: rec.Path, typ: rec.Type, status: rec.Status, alias: cr.ld.alias(name)}
+		if v, ok := obs.steps[name]; ok && x.alias != "" {
+			// steps.<fallback name> shows the latest clone's execution.
+			obs.steps[x.alias] = v
+		}
+		obs.execs = append(obs.execs, x)
 		if isChildStep(rec.Type) {
 			cr.flatten(id+"/"+rec.Path, obs, seen)
 		}

@@ -37,6 +37,9 @@ func check(e Expect, obs *observed) []Failure {
 	counts := map[string]int{}
 	for _, x := range obs.execs {
 		counts[x.name]++
+		if x.alias != "" {
+			counts[x.alias]++
+		}
 	}
 	if obs.gaps && (len(e.Ran) > 0 || len(e.NotRan) > 0 || len(e.Calls) > 0) {
 		out = append(out, Failure{Field: "ran", Msg: "some step executions could not be observed (more than 200 in a row without an activity or timer); ran, not_ran and calls are incomplete"})
@@ -71,7 +74,7 @@ func checkOrder(ran []Ref, counts map[string]int, obs *observed) []Failure {
 		if counts[ref.Step] == 0 {
 			return nil // reported as not run
 		}
-		for i < len(obs.execs) && obs.execs[i].name != ref.Step {
+		for i < len(obs.execs) && !obs.execs[i].is(ref.Step) {
 			i++
 		}
 		if i == len(obs.execs) {
@@ -122,7 +125,7 @@ func checkStep(se StepExpect, obs *observed) []Failure {
 	if se.Status != "" {
 		got := "not run"
 		for _, x := range obs.execs {
-			if x.name == se.Step {
+			if x.is(se.Step) {
 				got = x.status
 			}
 		}
@@ -160,3 +163,6 @@ func times(n int) string {
 	}
 	return fmt.Sprintf("%d times", n)
 }
+
+// is reports whether x is an execution of the step called name.
+func (x execution) is(name string) bool { return x.name == name || x.alias != "" && x.alias == name }

@@ -167,8 +167,8 @@ func runText(t *testing.T, opts Options, paths ...string) (string, Summary) {
 }
 
 func TestPassingFiles(t *testing.T) {
-	out, s := runText(t, Options{}, "testdata/basic.test.yaml", "testdata/timeout.test.yaml", "testdata/hitl.test.yaml")
-	if !s.OK() || s.Cases != 10 {
+	out, s := runText(t, Options{}, "testdata/basic.test.yaml", "testdata/timeout.test.yaml", "testdata/hitl.test.yaml", "testdata/fallback.test.yaml")
+	if !s.OK() || s.Cases != 11 {
 		t.Fatalf("summary %+v\n%s", s, out)
 	}
 }
@@ -351,5 +351,36 @@ cases:
 	}
 	if res.Cases[0].Status != "failed" {
 		t.Errorf("status %s", res.Cases[0].Status)
+	}
+}
+
+// TestUnobservedExecutions checks that a pure loop longer than the state
+// query's record bound is reported instead of miscounted.
+func TestUnobservedExecutions(t *testing.T) {
+	dir := t.TempDir()
+	def, err := os.ReadFile("testdata/fallback.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fallback.yaml"), def, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := make([]string, 250)
+	for i := range n {
+		n[i] = "1"
+	}
+	src := "workflow: fallback.yaml\nmocks:\n  each: { output: 1 }\n  alert_ops: { output: 1 }\n  boom: { output: 1 }\n" +
+		"cases:\n  - name: long loop\n    inputs: { n: [" + strings.Join(n, ",") + "] }\n    expect:\n      calls: { tick: 250 }\n"
+	p := filepath.Join(dir, "x.test.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := New(Options{}).RunFile(p)
+	if res.Err != nil || len(res.Cases) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	fs := res.Cases[0].Failures
+	if len(fs) == 0 || !strings.Contains(fs[0].String(), "could not be observed") {
+		t.Errorf("failures %v", fs)
 	}
 }

@@ -217,7 +217,25 @@ type loaded struct {
 	// types maps every step name of the definition (nested, fallback and
 	// workflow-level fallback steps included) to its type.
 	types map[string]string
-	defs  *dirDefs
+	// fallbacks are the names of workflow-level fallback steps, whose
+	// executions run as clones named workflow-level-on-failure_<step>_<name>.
+	fallbacks []string
+	defs      *dirDefs
+}
+
+// alias returns the fallback step name a workflow-level fallback clone
+// stands for ("" for other names).
+func (ld *loaded) alias(name string) string {
+	if !strings.HasPrefix(name, wfFallbackPrefix) {
+		return ""
+	}
+	best := ""
+	for _, fn := range ld.fallbacks {
+		if strings.HasSuffix(name, "_"+fn) && len(fn) > len(best) {
+			best = fn
+		}
+	}
+	return best
 }
 
 // definition resolves and loads the definition a test file names: a path
@@ -262,7 +280,7 @@ func (r *Runner) definition(f *File) (*loaded, error) {
 	}
 	ld = &loaded{path: candidate, def: def,
 		defs: &dirDefs{dir: filepath.Dir(candidate), reg: r.reg, byID: map[string]*interpreter.Definition{def.ID: def}}}
-	ld.types = childSteps(def, ld.defs)
+	ld.types, ld.fallbacks = childSteps(def, ld.defs)
 	r.mu.Lock()
 	r.defs[abs] = ld
 	r.mu.Unlock()
@@ -272,14 +290,22 @@ func (r *Runner) definition(f *File) (*loaded, error) {
 // childSteps maps every step name of def, and of the child workflows its
 // workflow.execute steps name literally (found through defs), to its type:
 // mocks answer child steps by name too.
-func childSteps(def *interpreter.Definition, defs *dirDefs) map[string]string {
+func childSteps(def *interpreter.Definition, defs *dirDefs) (map[string]string, []string) {
 	out := map[string]string{}
+	var fallbacks []string
 	seen := map[string]bool{def.ID: true}
 	queue := []*interpreter.Definition{def}
 	for len(queue) > 0 {
 		d := queue[0]
 		queue = queue[1:]
 		types, children := stepTypes(d)
+		if of := d.Settings.OnFailure; of != nil {
+			for _, f := range of.Fallback {
+				if f != nil {
+					fallbacks = append(fallbacks, f.Name)
+				}
+			}
+		}
 		for k, v := range types {
 			if _, dup := out[k]; !dup {
 				out[k] = v
@@ -295,7 +321,7 @@ func childSteps(def *interpreter.Definition, defs *dirDefs) map[string]string {
 			}
 		}
 	}
-	return out
+	return out, fallbacks
 }
 
 // stepTypes maps every step name of def to its type, and lists the child
