@@ -82,7 +82,8 @@ type config struct {
 	connectors func(t *testing.T, sb *sandbox.Sandbox) *connectors.Store
 }
 
-var products atomic.Int64
+// alerts numbers the alert ids alertEvent hands out.
+var alerts atomic.Int64
 
 // start brings a product up; everything stops when the test ends. On
 // failure the product's logs are printed.
@@ -159,7 +160,6 @@ func start(t *testing.T, cfg config) *product {
 	}
 	p.intake = httptest.NewServer(st.Handler())
 	t.Cleanup(p.intake.Close)
-	products.Add(1)
 	return p
 }
 
@@ -312,7 +312,7 @@ func alertEvent(t *testing.T, file, severity string) ([]byte, map[string]any) {
 		t.Fatal(err)
 	}
 	alert := ev["alerts"].([]any)[0].(map[string]any)
-	id := fmt.Sprintf("%s-%s-%d", alert["_id"], strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), products.Load())
+	id := fmt.Sprintf("%s-%s-%d", alert["_id"], strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), alerts.Add(1))
 	alert["_id"] = id
 	ka := alert["kibana"].(map[string]any)["alert"].(map[string]any)
 	ka["uuid"] = id
