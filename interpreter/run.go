@@ -1,6 +1,10 @@
 package interpreter
 
-import "github.com/secflow/secflow/interpreter/step"
+import (
+	"time"
+
+	"github.com/secflow/secflow/interpreter/step"
+)
 
 // DefaultTaskQueue is the Temporal task queue the worker polls.
 const DefaultTaskQueue = "secflow"
@@ -36,6 +40,9 @@ type RunInput struct {
 	Parent *ParentRef `json:"parent,omitempty"`
 	// Engine overrides engine behaviour for this run (tests, `secflow test`).
 	Engine *EngineOptions `json:"engine,omitempty"`
+	// Resume is the state a run continued as new carries over (set by the
+	// interpreter itself; see ResumeState).
+	Resume *ResumeState `json:"resume,omitempty"`
 }
 
 // ParentRef identifies the run that started a child workflow.
@@ -66,4 +73,50 @@ type RunResult struct {
 	// emitted no workflow.output: the output of their last top-level step,
 	// which the parent step takes as its output (§6.1.10).
 	LastStepOutput any `json:"lastStepOutput,omitempty"`
+}
+
+// ResumeState is what a run hands to the run it continues as new at a
+// top-level step boundary (see continue.go): where to go on and everything
+// templates, queries and the result of the run can still see.
+type ResumeState struct {
+	// Next is the index in the definition's top-level steps of the step to
+	// run next.
+	Next int `json:"next"`
+	// StartedAt is execution.startedAt of the first run.
+	StartedAt time.Time `json:"startedAt"`
+	// Runs counts the runs before this one.
+	Runs int `json:"runs"`
+	// Inputs are the run inputs after defaults and validation.
+	Inputs map[string]any `json:"inputs,omitempty"`
+	// Variables are `variables`.
+	Variables map[string]any `json:"variables,omitempty"`
+	// Results are the step results visible to later steps, by name.
+	Results map[string]ResumeResult `json:"results,omitempty"`
+	// Output is the run output set so far (workflow.output).
+	Output map[string]any `json:"output,omitempty"`
+	// Records and DroppedRecords are the step records of the state query.
+	Records        []StepRecord `json:"records,omitempty"`
+	DroppedRecords int          `json:"droppedRecords,omitempty"`
+	// Log is the execution log of a child run (for its parent's
+	// workflow.execute output).
+	Log []ResumeLogEntry `json:"log,omitempty"`
+	// CaseID is the CaseId search attribute already set.
+	CaseID string `json:"caseId,omitempty"`
+}
+
+// ResumeResult is one carried step result ({input, output, error} and its
+// state).
+type ResumeResult struct {
+	Input     any            `json:"input,omitempty"`
+	Output    any            `json:"output,omitempty"`
+	HasOutput bool           `json:"hasOutput,omitempty"`
+	Error     *step.Error    `json:"error,omitempty"`
+	State     map[string]any `json:"state,omitempty"`
+}
+
+// ResumeLogEntry is one carried entry of a child run's execution log.
+type ResumeLogEntry struct {
+	Path      string `json:"path"`
+	Output    any    `json:"output,omitempty"`
+	HasOutput bool   `json:"hasOutput,omitempty"`
 }

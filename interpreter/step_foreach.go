@@ -124,9 +124,9 @@ func (c *call) resolveItems() ([]any, error) {
 		expr = x
 		t := strings.TrimSpace(x)
 		if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") {
-			v, err = c.r.evaluate(t, ctx)
+			v, err = c.r.evaluate(c.ctx, t, ctx)
 		} else {
-			v, err = c.r.renderValue(x, ctx)
+			v, err = c.r.renderValue(c.ctx, x, ctx)
 		}
 		if err != nil {
 			return nil, err
@@ -135,7 +135,7 @@ func (c *call) resolveItems() ([]any, error) {
 			var parsed any
 			if jerr := jsonUnmarshal([]byte(s), &parsed); jerr != nil {
 				if barePath.MatchString(strings.TrimSpace(s)) {
-					if pv, perr := c.r.evaluate(strings.TrimSpace(s), ctx); perr == nil && pv != nil {
+					if pv, perr := c.r.evaluate(c.ctx, strings.TrimSpace(s), ctx); perr == nil && pv != nil {
 						parsed, jerr = pv, nil
 					}
 				}
@@ -148,7 +148,7 @@ func (c *call) resolveItems() ([]any, error) {
 	default:
 		b := jsonMarshal(raw)
 		expr = string(b)
-		if v, err = c.r.renderValue(raw, ctx); err != nil {
+		if v, err = c.r.renderValue(c.ctx, raw, ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -8,7 +8,7 @@ import "github.com/secflow/secflow/interpreter/step"
 func init() { define("if", true, runIf) }
 
 func runIf(c *call) (any, error) {
-	ok, err := c.r.evalCondition(c.s.Condition, c.context(), c.s.Name)
+	ok, err := c.r.evalCondition(c.ctx, c.s.Condition, c.context(), c.s.Name)
 	if err != nil {
 		return nil, step.AsError(err)
 	}

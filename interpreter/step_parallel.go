@@ -238,9 +238,9 @@ func (c *call) parallelItems() ([]any, error) {
 		t := strings.TrimSpace(x)
 		var err error
 		if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") {
-			v, err = c.r.evaluate(t, c.context())
+			v, err = c.r.evaluate(c.ctx, t, c.context())
 		} else {
-			v, err = c.r.renderValue(x, c.context())
+			v, err = c.r.renderValue(c.ctx, x, c.context())
 		}
 		if err != nil {
 			return nil, err

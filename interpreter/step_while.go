@@ -43,7 +43,7 @@ func runWhile(c *call) (any, error) {
 		if !maxReached || !explicit {
 			csc := *c.sc
 			csc.while = st
-			ok, err := c.r.evalCondition(c.s.Condition, c.r.templateContext(&csc, viewer{at: c.s, self: true}), c.s.Name)
+			ok, err := c.r.evalCondition(c.ctx, c.s.Condition, c.r.templateContext(&csc, viewer{at: c.s, self: true}), c.s.Name)
 			if err != nil {
 				return nil, err
 			}

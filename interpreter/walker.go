@@ -65,11 +65,14 @@ func define(typ string, flow bool, run executor) {
 
 // run is the state of one workflow execution.
 type run struct {
-	ctx    workflow.Context // root context (clock, logger, handlers)
-	def    *Definition
-	reg    *step.Registry
-	tpl    *template.Engine
-	layout *layout
+	ctx workflow.Context // root context (clock, logger, handlers)
+	def *Definition
+	reg *step.Registry
+	tpl *template.Engine
+	// tplOpts are the template limits (without the clock), handed to the
+	// fetch local activity so it renders as the workflow would.
+	tplOpts template.Options
+	layout  *layout
 	// aliases maps synthetic result names (foreach_<name>, workflow-level
 	// fallback clones) to the step they belong to.
 	aliases map[string]*Step
@@ -206,7 +209,7 @@ func (r *run) policyFor(sc *scope, s *Step) (*OnFailure, bool) {
 // runGuarded applies the step-level if: and foreach: modifiers.
 func (r *run) runGuarded(ctx workflow.Context, sc *scope, s *Step, path string, at attempt) error {
 	if s.If != nil {
-		ok, err := r.evalCondition(s.If, r.templateContext(sc, viewer{at: s}), "if_"+s.Name)
+		ok, err := r.evalCondition(ctx, s.If, r.templateContext(sc, viewer{at: s}), "if_"+s.Name)
 		if err != nil {
 			return &failure{E: step.AsError(err)}
 		}
@@ -294,7 +297,8 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 const DefaultMaxStepSize = 10 << 20
 
 // checkSize enforces max-step-size (the step's, else settings', else 10
-// MB) on a step output, serialised as JSON (§7.7).
+// MB) on a step output, serialised as JSON (§7.7). An output kept in the
+// blob store counts with its real size, not the size of its reference.
 func (r *run) checkSize(s *Step, out any) *step.Error {
 	limit := int64(DefaultMaxStepSize)
 	for _, v := range []string{r.def.Settings.MaxStepSize, s.MaxStepSize} {
@@ -304,7 +308,13 @@ func (r *run) checkSize(s *Step, out any) *step.Error {
 			}
 		}
 	}
-	if n := int64(len(jsonMarshal(out))); n > limit {
+	n := int64(0)
+	if _, size, ok := BlobRefOf(out); ok {
+		n = size
+	} else {
+		n = int64(len(jsonMarshal(out)))
+	}
+	if n > limit {
 		return &step.Error{Type: "StepSizeLimitExceeded", Message: fmt.Sprintf(
 			"Output of step %s is %d bytes, above the max-step-size of %d bytes.", s.Name, n, limit),
 			Details: map[string]any{"size": n, "limit": limit}}

@@ -64,7 +64,7 @@ func (r *run) withPolicy(ctx workflow.Context, sc *scope, s *Step, path string, 
 		default:
 			csc := *sc
 			csc.errVal = errorValue(f.E)
-			ok, cerr := r.evalCondition(v, r.templateContext(&csc, viewer{at: s, self: true}), s.Name)
+			ok, cerr := r.evalCondition(ctx, v, r.templateContext(&csc, viewer{at: s, self: true}), s.Name)
 			if cerr != nil {
 				return &failure{E: step.AsError(cerr)}
 			}
@@ -122,7 +122,7 @@ func (r *run) retryLoop(ctx workflow.Context, sc *scope, s *Step, path string, r
 		if rt.Condition != nil {
 			csc := *sc
 			csc.errVal = errorValue(f.E)
-			ok, cerr := r.evalCondition(rt.Condition, r.templateContext(&csc, viewer{at: s, self: true}), s.Name)
+			ok, cerr := r.evalCondition(ctx, rt.Condition, r.templateContext(&csc, viewer{at: s, self: true}), s.Name)
 			if cerr != nil {
 				return &failure{E: step.AsError(cerr)}
 			}

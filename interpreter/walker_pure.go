@@ -21,16 +21,16 @@ func newEngine(opts template.Options) *template.Engine {
 	return template.New(opts) //workflowcheck:ignore
 }
 
-func (r *run) renderValue(v any, ctx map[string]any) (any, error) {
-	return r.tpl.Render(v, ctx) //workflowcheck:ignore
+func pureRender(tpl *template.Engine, v any, ctx map[string]any) (any, error) {
+	return tpl.Render(v, ctx) //workflowcheck:ignore
 }
 
-func (r *run) renderString(s string, ctx map[string]any) (string, error) {
-	return r.tpl.RenderString(s, ctx) //workflowcheck:ignore
+func pureRenderString(tpl *template.Engine, s string, ctx map[string]any) (string, error) {
+	return tpl.RenderString(s, ctx) //workflowcheck:ignore
 }
 
-func (r *run) evaluate(expr string, ctx map[string]any) (any, error) {
-	return r.tpl.Evaluate(expr, ctx) //workflowcheck:ignore
+func pureEvaluate(tpl *template.Engine, expr string, ctx map[string]any) (any, error) {
+	return tpl.Evaluate(expr, ctx) //workflowcheck:ignore
 }
 
 func kqlEval(q string, ctx map[string]any, now time.Time) (bool, error) {

@@ -56,6 +56,15 @@ type Options struct {
 	// internal/searchattr are registered, so the run keeps StepStatus,
 	// CurrentStep and CaseId up to date. Recorded in each run's history.
 	SearchAttributes bool
+	// BlobThreshold is the JSON size in bytes above which values are kept
+	// in the blob store instead of history: activity step outputs (by the
+	// worker's activity wrapper, package worker) and values carried over a
+	// continue-as-new. 0 means DefaultBlobThreshold; < 0 disables it.
+	BlobThreshold int
+	// ContinueAsNewAfterEvents, when > 0, continues the run as new at the
+	// next top-level step boundary once its history holds that many
+	// events, in addition to when Temporal suggests it (tests, tuning).
+	ContinueAsNewAfterEvents int
 }
 
 // runEnv is the worker configuration a run depends on, recorded once with
@@ -237,6 +246,8 @@ func (r *run) configure(in RunInput, env runEnv) {
 		opts.MemoryLimit = l.MemoryLimit
 		opts.RenderLimit = time.Duration(l.RenderLimit) * time.Millisecond
 	}
+	r.tplOpts = opts
+	r.tplOpts.Now = nil
 	r.tpl = newEngine(opts)
 
 	spaceID := in.SpaceID
@@ -275,8 +286,12 @@ func (r *run) configure(in RunInput, env runEnv) {
 		},
 		"kibanaUrl": env.KibanaURL,
 	}
-	if in.Event != nil {
+	switch {
+	case in.Event != nil:
 		r.base["event"] = in.Event
+	case in.EventRef != "":
+		// Resolved by the fetch local activity where a template reads it.
+		r.base["event"] = NewBlobRef(in.EventRef, 0)
 	}
 	if in.Parent != nil {
 		r.base["parent"] = map[string]any{

@@ -1,11 +1,17 @@
 // Package worker runs the secflow Temporal worker: the interpreter workflow
 // (registered dynamically, so the workflow type is the definition id), the
-// local activity that loads a definition, and one activity per
-// side-effecting step type of the registry.
+// local activities that load a definition and read or write the blob
+// store, and one activity per side-effecting step type of the registry.
+//
+// The activity wrapper keeps large outputs out of history: an output whose
+// JSON encoding is over the blob threshold is written to the blob store
+// and the activity returns {"$blobRef": "<ref>", "size": <bytes>} instead
+// (see interpreter/blob.go for how the workflow reads it).
 package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +25,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/searchattr"
 	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/interpreter/step"
@@ -55,6 +62,16 @@ type Config struct {
 	// SearchAttributes overrides the detection of the custom search
 	// attributes (nil: ask the server whether StepStatus is registered).
 	SearchAttributes *bool
+	// Blobs keeps step outputs over BlobThreshold out of history (and
+	// serves EventRef events and continue-as-new state). nil: outputs stay
+	// inline (Temporal rejects payloads over 2 MiB) and runs that refer to
+	// blobs fail to read them.
+	Blobs blobstore.Store
+	// BlobThreshold is interpreter.Options.BlobThreshold (0: 128 KiB; < 0:
+	// never offload).
+	BlobThreshold int
+	// ContinueAsNewAfterEvents is interpreter.Options.ContinueAsNewAfterEvents.
+	ContinueAsNewAfterEvents int
 	// Options are extra Temporal worker options.
 	Options sdkworker.Options
 }
@@ -96,12 +113,20 @@ func Register(w Registry, cfg Config) error {
 		sa = searchAttributesRegistered(cfg.Client, cfg.Namespace, cfg.Logger)
 	}
 	w.RegisterDynamicWorkflow(interpreter.Workflow(interpreter.Options{
-		Registry:         reg,
-		UIBaseURL:        cfg.UIBaseURL,
-		KibanaURL:        cfg.KibanaURL,
-		SearchAttributes: sa,
+		Registry:                 reg,
+		UIBaseURL:                cfg.UIBaseURL,
+		KibanaURL:                cfg.KibanaURL,
+		SearchAttributes:         sa,
+		BlobThreshold:            cfg.BlobThreshold,
+		ContinueAsNewAfterEvents: cfg.ContinueAsNewAfterEvents,
 	}), workflow.DynamicRegisterOptions{})
 	w.RegisterActivityWithOptions(loadDefinition(cfg.Definitions), activity.RegisterOptions{Name: interpreter.LoadDefinitionActivity})
+	w.RegisterActivityWithOptions(interpreter.NewFetchBlob(cfg.Blobs), activity.RegisterOptions{Name: interpreter.FetchBlobActivity})
+	w.RegisterActivityWithOptions(interpreter.NewStoreBlob(cfg.Blobs), activity.RegisterOptions{Name: interpreter.StoreBlobActivity})
+	off := offloader{store: cfg.Blobs, threshold: cfg.BlobThreshold}
+	if off.threshold == 0 {
+		off.threshold = interpreter.DefaultBlobThreshold
+	}
 
 	dynamic := false
 	for _, spec := range reg.All() {
@@ -112,10 +137,10 @@ func Register(w Registry, cfg Config) error {
 			dynamic = true
 			continue
 		}
-		w.RegisterActivityWithOptions(bind(spec, cfg.Runtime), activity.RegisterOptions{Name: spec.Type})
+		w.RegisterActivityWithOptions(bind(spec, cfg.Runtime, off), activity.RegisterOptions{Name: spec.Type})
 	}
 	if dynamic {
-		w.RegisterDynamicActivity(dispatch(reg, cfg.Runtime), activity.DynamicRegisterOptions{})
+		w.RegisterDynamicActivity(dispatch(reg, cfg.Runtime, off), activity.DynamicRegisterOptions{})
 	}
 	return nil
 }
@@ -149,21 +174,48 @@ func loadDefinition(defs Definitions) func(ctx context.Context, id string) (*int
 	}
 }
 
-// bind adapts a spec's ActivityFunc to a Temporal activity and classifies
-// its errors once for every step type (see toApplicationError).
-func bind(spec *step.Spec, rt step.Runtime) func(ctx context.Context, in step.Input) (any, error) {
+// bind adapts a spec's ActivityFunc to a Temporal activity, classifies its
+// errors once for every step type (see toApplicationError) and keeps
+// outputs over the blob threshold out of history (see offloader).
+func bind(spec *step.Spec, rt step.Runtime, off offloader) func(ctx context.Context, in step.Input) (any, error) {
 	return func(ctx context.Context, in step.Input) (any, error) {
 		out, err := spec.Activity(ctx, rt, in)
 		if err != nil {
 			return nil, toApplicationError(err)
 		}
+		return off.offload(ctx, in.IdempotencyKey, out)
+	}
+}
+
+// offloader stores activity outputs over threshold bytes of JSON in the
+// blob store.
+type offloader struct {
+	store     blobstore.Store
+	threshold int
+}
+
+// offload returns out itself, or the reference object of out once stored
+// under key. A store failure is a transient step error (the activity is
+// retried; the reference is content-addressed, so a retry that stores the
+// same output again yields the same reference).
+func (o offloader) offload(ctx context.Context, key string, out any) (any, error) {
+	if o.store == nil || o.threshold < 0 || out == nil {
 		return out, nil
 	}
+	b, err := json.Marshal(out)
+	if err != nil || len(b) <= o.threshold {
+		return out, nil // an unencodable output fails in the SDK as before
+	}
+	ref, err := o.store.Put(ctx, key, b)
+	if err != nil {
+		return nil, toApplicationError(step.Transient(interpreter.ErrTypeBlob, "storing the step output in the blob store failed: %s", err.Error()))
+	}
+	return interpreter.NewBlobRef(ref, len(b)), nil
 }
 
 // dispatch is the dynamic activity serving family ("slack2.*") and generic
 // connector ("*") specs: the activity type is the step type.
-func dispatch(reg *step.Registry, rt step.Runtime) func(ctx context.Context, args converter.EncodedValues) (any, error) {
+func dispatch(reg *step.Registry, rt step.Runtime, off offloader) func(ctx context.Context, args converter.EncodedValues) (any, error) {
 	return func(ctx context.Context, args converter.EncodedValues) (any, error) {
 		typ := activity.GetInfo(ctx).ActivityType.Name
 		spec, ok := reg.Lookup(typ)
@@ -174,7 +226,7 @@ func dispatch(reg *step.Registry, rt step.Runtime) func(ctx context.Context, arg
 		if err := args.Get(&in); err != nil {
 			return nil, temporal.NewNonRetryableApplicationError("decoding the step input: "+err.Error(), "Error", nil)
 		}
-		return bind(spec, rt)(ctx, in)
+		return bind(spec, rt, off)(ctx, in)
 	}
 }
 

@@ -113,7 +113,7 @@ func TestDispatchFamily(t *testing.T) {
 		}})
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterDynamicActivity(dispatch(reg, nil), activity.DynamicRegisterOptions{})
+	env.RegisterDynamicActivity(dispatch(reg, nil, offloader{}), activity.DynamicRegisterOptions{})
 	v, err := env.ExecuteActivity("fam.doThing", step.Input{Type: "fam.doThing", Path: "p", With: map[string]any{"a": "b"}})
 	if err != nil {
 		t.Fatal(err)

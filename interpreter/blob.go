@@ -1,0 +1,437 @@
+package interpreter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/secflow/secflow/internal/blobstore"
+	"github.com/secflow/secflow/interpreter/datastep"
+	"github.com/secflow/secflow/interpreter/step"
+	"github.com/secflow/secflow/interpreter/template"
+)
+
+// blob.go: values kept out of Temporal history (issue 4 item 9).
+//
+// A value too large for history travels as a blob reference
+// {"$blobRef": "sha256:…", "size": <JSON bytes>} (see NewBlobRef): an
+// activity step output over the threshold (stored by the worker's activity
+// wrapper), the alert event of RunInput.EventRef (stored by the starter),
+// and values carried over a continue-as-new (stored through the local
+// activity StoreBlobActivity). References sit where templates look them
+// up: `event`, `steps.<name>.output` / `.input`, `variables.<key>`.
+//
+// Workflow code never reads the store. A template, condition or data step
+// whose text mentions a root holding a reference (`event`,
+// `steps.<name>` with that name, `variables.<key>`, or `steps` /
+// `variables` accessed dynamically) is evaluated by the local activity
+// FetchBlobActivity instead: it fetches the referenced values, substitutes
+// them into the context and returns only the result, which is what lands
+// in history (a LocalActivity marker). Reading one field of a 1 MiB output
+// records that field, not the output; rendering the whole value (e.g.
+// `{{ steps.big.output | json }}`) records it once. Every other rendering
+// stays in workflow code, without history cost.
+
+// Names of the blob local activities.
+const (
+	// FetchBlobActivity evaluates a template, condition or data step
+	// against a context whose blob references it resolves.
+	FetchBlobActivity = "secflow.fetchBlob"
+	// StoreBlobActivity stores a large value (at continue-as-new) and
+	// returns its reference.
+	StoreBlobActivity = "secflow.storeBlob"
+)
+
+// DefaultBlobThreshold is the JSON size above which a step output is kept
+// in the blob store rather than in history (Options.BlobThreshold).
+const DefaultBlobThreshold = 128 << 10
+
+// BlobRefKey is the key of a blob reference object.
+const BlobRefKey = "$blobRef"
+
+// ErrTypeBlob is the step error type of a blob that cannot be read.
+const ErrTypeBlob = "BlobUnavailable"
+
+// NewBlobRef returns the reference object of a stored value whose JSON
+// encoding is size bytes.
+func NewBlobRef(ref string, size int) map[string]any {
+	return map[string]any{BlobRefKey: ref, "size": float64(size)}
+}
+
+// BlobRefOf reports whether v is a blob reference object and returns its
+// reference and size.
+func BlobRefOf(v any) (ref string, size int64, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap || len(m) > 2 {
+		return "", 0, false
+	}
+	ref, ok = m[BlobRefKey].(string)
+	if !ok || ref == "" {
+		return "", 0, false
+	}
+	n, _ := toInt(m["size"])
+	return ref, int64(n), true
+}
+
+// BlobSlot is where a blob reference sits in a template context: a path
+// of map keys from the root ("event"; "steps", name, "output"; "variables",
+// key).
+type BlobSlot struct {
+	Path []string `json:"path"`
+	Ref  string   `json:"ref"`
+}
+
+// Operations of FetchBlobActivity.
+const (
+	blobOpRender    = "render"    // Render(Value)
+	blobOpString    = "string"    // RenderString(Value)
+	blobOpEvaluate  = "evaluate"  // Evaluate(Value)
+	blobOpCondition = "condition" // the condition algorithm of §5.1
+	blobOpData      = "data"      // a data.* step
+)
+
+// BlobRequest is the argument of FetchBlobActivity (built by the workflow;
+// local activity arguments are not recorded in history).
+type BlobRequest struct {
+	Op     string         `json:"op"`
+	Value  any            `json:"value,omitempty"`
+	StepID string         `json:"stepId,omitempty"`
+	Type   string         `json:"type,omitempty"`
+	Config map[string]any `json:"config,omitempty"`
+	// Context is the template context with the references in place.
+	Context map[string]any `json:"context"`
+	// Slots are the references to resolve.
+	Slots []BlobSlot `json:"slots"`
+	// Now is the run's clock at the call; Liquid the template limits.
+	Now    time.Time        `json:"now"`
+	Liquid template.Options `json:"liquid"`
+}
+
+// BlobResult is the recorded result of FetchBlobActivity: the value, or the
+// step error the same evaluation in workflow code would have returned.
+type BlobResult struct {
+	Value any         `json:"value,omitempty"`
+	Bool  bool        `json:"bool,omitempty"`
+	Err   *step.Error `json:"error,omitempty"`
+}
+
+// StoreBlobRequest is the argument of StoreBlobActivity.
+type StoreBlobRequest struct {
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// blobActivityOptions are the options of the blob local activities.
+var blobActivityOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+}
+
+// renderValue renders v (§4.2) against ctx, through FetchBlobActivity when
+// v reads a value kept in the blob store.
+func (r *run) renderValue(wctx workflow.Context, v any, ctx map[string]any) (any, error) {
+	if slots := neededSlots(ctx, v); len(slots) > 0 {
+		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpRender, Value: v}, ctx, slots)
+		if err != nil {
+			return nil, err
+		}
+		return res.Value, nil
+	}
+	return pureRender(r.tpl, v, ctx)
+}
+
+// renderString renders a template string against ctx (see renderValue).
+func (r *run) renderString(wctx workflow.Context, s string, ctx map[string]any) (string, error) {
+	if slots := neededSlots(ctx, s); len(slots) > 0 {
+		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpString, Value: s}, ctx, slots)
+		if err != nil {
+			return "", err
+		}
+		out, _ := res.Value.(string)
+		return out, nil
+	}
+	return pureRenderString(r.tpl, s, ctx)
+}
+
+// evaluate evaluates an expression with its type (see renderValue).
+func (r *run) evaluate(wctx workflow.Context, expr string, ctx map[string]any) (any, error) {
+	if slots := neededSlots(ctx, expr); len(slots) > 0 {
+		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpEvaluate, Value: expr}, ctx, slots)
+		if err != nil {
+			return nil, err
+		}
+		return res.Value, nil
+	}
+	return pureEvaluate(r.tpl, expr, ctx)
+}
+
+// viaBlobs runs req in FetchBlobActivity with ctx and the slots to resolve.
+// Errors of the evaluation come back as the step error they would be in
+// workflow code; a blob that cannot be read fails the step with
+// ErrTypeBlob.
+func (r *run) viaBlobs(wctx workflow.Context, req *BlobRequest, ctx map[string]any, slots []BlobSlot) (*BlobResult, error) {
+	req.Context = ctx
+	req.Slots = slots
+	req.Now = r.now()
+	req.Liquid = r.tplOpts
+	var res BlobResult
+	lctx := workflow.WithLocalActivityOptions(wctx, blobActivityOptions)
+	if err := workflow.ExecuteLocalActivity(lctx, FetchBlobActivity, req).Get(lctx, &res); err != nil {
+		if temporal.IsCanceledError(err) || wctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &step.Error{Type: ErrTypeBlob, Message: "reading a value kept in the blob store failed: " + fromActivityError(err, "").Message}
+	}
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	return &res, nil
+}
+
+// blobSlots lists the blob references of a template context, in a fixed
+// order: event, steps.<name>.<field>, variables.<key>.
+func blobSlots(ctx map[string]any) []BlobSlot {
+	var out []BlobSlot
+	if ref, _, ok := BlobRefOf(ctx["event"]); ok {
+		out = append(out, BlobSlot{Path: []string{"event"}, Ref: ref})
+	}
+	if steps, ok := ctx["steps"].(map[string]any); ok {
+		for _, name := range keysSorted(steps) {
+			m, _ := steps[name].(map[string]any)
+			for _, f := range []string{"input", "output"} {
+				if ref, _, ok := BlobRefOf(m[f]); ok {
+					out = append(out, BlobSlot{Path: []string{"steps", name, f}, Ref: ref})
+				}
+			}
+		}
+	}
+	if vars, ok := ctx["variables"].(map[string]any); ok {
+		for _, k := range keysSorted(vars) {
+			if ref, _, ok := BlobRefOf(vars[k]); ok {
+				out = append(out, BlobSlot{Path: []string{"variables", k}, Ref: ref})
+			}
+		}
+	}
+	return out
+}
+
+// neededSlots returns the blob references of ctx that the strings of
+// values may read. The test is textual and errs on the safe side: a false
+// positive costs one local activity, never a wrong value.
+func neededSlots(ctx map[string]any, values ...any) []BlobSlot {
+	slots := blobSlots(ctx)
+	if len(slots) == 0 {
+		return nil
+	}
+	var texts []string
+	for _, v := range values {
+		collectStrings(v, &texts)
+	}
+	var out []BlobSlot
+	for _, s := range slots {
+		key := ""
+		if len(s.Path) > 1 {
+			key = s.Path[1]
+		}
+		for _, t := range texts {
+			if mentions(t, s.Path[0], key) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// collectStrings appends every string inside v (keys included).
+func collectStrings(v any, out *[]string) {
+	switch x := v.(type) {
+	case string:
+		*out = append(*out, x)
+	case map[string]any:
+		for _, k := range keysSorted(x) {
+			*out = append(*out, k)
+			collectStrings(x[k], out)
+		}
+	case []any:
+		for _, e := range x {
+			collectStrings(e, out)
+		}
+	}
+}
+
+// mentions reports whether text may read root (when key is "") or
+// root.key: the word root followed by ".key" (also "key-…", which a
+// template may parse as a subtraction), or by anything but "." (dynamic
+// access such as steps['x'] or a filter on the whole root).
+func mentions(text, root, key string) bool {
+	for i := 0; i < len(text); {
+		j := strings.Index(text[i:], root)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(root)
+		i = end
+		if (start > 0 && isIdentByte(text[start-1])) || (end < len(text) && isIdentByte(text[end])) {
+			continue
+		}
+		if key == "" || end >= len(text) || text[end] != '.' {
+			return true
+		}
+		k := end + 1
+		for k < len(text) && (isIdentByte(text[k]) || text[k] == '-') {
+			k++
+		}
+		if name := text[end+1 : k]; name == key || strings.HasPrefix(name, key+"-") || strings.HasPrefix(key, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// substitute returns a copy of ctx with the value at path replaced by v
+// (maps along the path are copied, never modified).
+func substitute(ctx map[string]any, path []string, v any) map[string]any {
+	out := make(map[string]any, len(ctx)+1)
+	for k, x := range ctx {
+		out[k] = x
+	}
+	if len(path) == 1 {
+		out[path[0]] = v
+		return out
+	}
+	child, _ := out[path[0]].(map[string]any)
+	out[path[0]] = substitute(child, path[1:], v)
+	return out
+}
+
+// NewFetchBlob returns the FetchBlobActivity local activity reading from
+// store (nil: every call fails, saying no blob store is configured).
+// Decoded values are cached by reference (they are immutable).
+func NewFetchBlob(store blobstore.Store) func(ctx context.Context, req *BlobRequest) (*BlobResult, error) {
+	cache := newBlobCache(16, 256<<20)
+	return func(ctx context.Context, req *BlobRequest) (*BlobResult, error) {
+		if store == nil {
+			return nil, temporal.NewNonRetryableApplicationError("this worker has no blob store configured", ErrTypeBlob, nil)
+		}
+		env := req.Context
+		for _, s := range req.Slots {
+			v, err := cache.get(ctx, store, s.Ref)
+			if err != nil {
+				if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrBadRef) {
+					return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBlob, nil)
+				}
+				return nil, err
+			}
+			env = substitute(env, s.Path, v)
+		}
+		opts := req.Liquid
+		now := req.Now
+		opts.Now = func() time.Time { return now }
+		tpl := template.New(opts)
+		res := &BlobResult{}
+		var err error
+		switch req.Op {
+		case blobOpRender:
+			res.Value, err = tpl.Render(req.Value, env)
+		case blobOpString:
+			s, _ := req.Value.(string)
+			res.Value, err = tpl.RenderString(s, env)
+		case blobOpEvaluate:
+			s, _ := req.Value.(string)
+			res.Value, err = tpl.Evaluate(s, env)
+		case blobOpCondition:
+			res.Bool, err = conditionOf(tpl, now, req.Value, env, req.StepID)
+		case blobOpData:
+			res.Value, err = datastep.Run(datastep.Call{Type: req.Type, With: req.Value, Config: req.Config, Ctx: env, R: tpl,
+				Cond: func(cond string, ctx map[string]any) (bool, error) { return kqlEval(cond, ctx, now) }})
+		default:
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown operation %q", req.Op), ErrTypeBlob, nil)
+		}
+		if err != nil {
+			return &BlobResult{Err: step.AsError(err)}, nil
+		}
+		return res, nil
+	}
+}
+
+// NewStoreBlob returns the StoreBlobActivity local activity: it stores the
+// JSON encoding of a value and returns its reference object.
+func NewStoreBlob(store blobstore.Store) func(ctx context.Context, req *StoreBlobRequest) (map[string]any, error) {
+	return func(ctx context.Context, req *StoreBlobRequest) (map[string]any, error) {
+		if store == nil {
+			return nil, temporal.NewNonRetryableApplicationError("this worker has no blob store configured", ErrTypeBlob, nil)
+		}
+		b, err := json.Marshal(req.Value)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError("encoding a value for the blob store: "+err.Error(), ErrTypeBlob, nil)
+		}
+		ref, err := store.Put(ctx, req.Key, b)
+		if err != nil {
+			return nil, fmt.Errorf("storing %s: %w", req.Key, err)
+		}
+		return NewBlobRef(ref, len(b)), nil
+	}
+}
+
+// blobCache keeps recently decoded blobs (bounded by count and bytes).
+type blobCache struct {
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int
+	order    []string
+	vals     map[string]cached
+}
+
+type cached struct {
+	v    any
+	size int
+}
+
+func newBlobCache(max, maxBytes int) *blobCache {
+	return &blobCache{max: max, maxBytes: maxBytes, vals: map[string]cached{}}
+}
+
+// get returns the decoded value of ref, reading it on a miss.
+func (c *blobCache) get(ctx context.Context, store blobstore.Store, ref string) (any, error) {
+	c.mu.Lock()
+	if e, ok := c.vals[ref]; ok {
+		c.mu.Unlock()
+		return e.v, nil
+	}
+	c.mu.Unlock()
+	b, err := store.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("decoding blob %s: %w", ref, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.vals[ref]; !ok && len(b) <= c.maxBytes {
+		for len(c.order) > 0 && (len(c.order) >= c.max || c.bytes+len(b) > c.maxBytes) {
+			old := c.order[0]
+			c.order = c.order[1:]
+			c.bytes -= c.vals[old].size
+			delete(c.vals, old)
+		}
+		c.vals[ref] = cached{v: v, size: len(b)}
+		c.order = append(c.order, ref)
+		c.bytes += len(b)
+	}
+	return v, nil
+}

@@ -1,0 +1,294 @@
+package interpreter_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/secflow/secflow/internal/blobstore"
+	"github.com/secflow/secflow/interpreter"
+	"github.com/secflow/secflow/interpreter/step"
+	"github.com/secflow/secflow/worker"
+)
+
+// chainOpts tunes runChain.
+type chainOpts struct {
+	blobs     blobstore.Store
+	threshold int
+	// canAfter is Options.ContinueAsNewAfterEvents; eventsPerActivity is
+	// how much each completed activity grows the simulated history length
+	// (the test environment does not count events itself).
+	canAfter          int
+	eventsPerActivity int
+	// suggestCAN makes GetContinueAsNewSuggested true in every run.
+	suggestCAN bool
+	event      map[string]any
+	eventRef   string
+	maxRuns    int
+	reg        func(*step.Registry)
+}
+
+// chainResult is the outcome of a run and the runs it continued as.
+type chainResult struct {
+	runResult
+	runs int
+	// inputs are the RunInputs of the continued runs, in order.
+	inputs []interpreter.RunInput
+	// activityResults and localResults are the JSON sizes of every
+	// activity and local activity result (what history records).
+	activityResults map[string][]int
+	localResults    []int
+	localTypes      []string
+}
+
+// runChain executes a definition in the test environment and, when it
+// continues as new, runs the continuation in a fresh environment, as the
+// server would, until a run ends.
+func runChain(t *testing.T, yaml string, o chainOpts) *chainResult {
+	t.Helper()
+	f := &fakes{failUntil: map[string]int{}}
+	reg := f.registry()
+	if o.reg != nil {
+		o.reg(reg)
+	}
+	def := mustLoad(t, yaml, reg)
+	in := interpreter.RunInput{Definition: def, Event: o.event, EventRef: o.eventRef, Engine: kibanaEngine}
+	out := &chainResult{activityResults: map[string][]int{}}
+	out.f = f
+	maxRuns := o.maxRuns
+	if maxRuns == 0 {
+		maxRuns = 200
+	}
+	for {
+		out.runs++
+		if out.runs > maxRuns {
+			t.Fatalf("more than %d runs", maxRuns)
+		}
+		var suite testsuite.WorkflowTestSuite
+		env := suite.NewTestWorkflowEnvironment()
+		sa := true
+		if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa, Definitions: mapDefs{def.ID: def},
+			Blobs: o.blobs, BlobThreshold: o.threshold, ContinueAsNewAfterEvents: o.canAfter}); err != nil {
+			t.Fatal(err)
+		}
+		length := 3
+		env.SetCurrentHistoryLength(length)
+		env.SetContinueAsNewSuggested(o.suggestCAN)
+		env.SetOnActivityCompletedListener(func(info *activity.Info, res converter.EncodedValue, err error) {
+			length += o.eventsPerActivity
+			env.SetCurrentHistoryLength(length)
+			var v any
+			if err == nil && res != nil && res.HasValue() {
+				_ = res.Get(&v)
+			}
+			out.activityResults[info.ActivityID] = append(out.activityResults[info.ActivityID], len(jsonOf(v)))
+		})
+		env.SetOnLocalActivityCompletedListener(func(info *activity.Info, res converter.EncodedValue, err error) {
+			var v any
+			if err == nil && res != nil && res.HasValue() {
+				_ = res.Get(&v)
+			}
+			out.localResults = append(out.localResults, len(jsonOf(v)))
+			out.localTypes = append(out.localTypes, info.ActivityType.Name)
+		})
+		env.ExecuteWorkflow(def.ID, in)
+		if !env.IsWorkflowCompleted() {
+			t.Fatal("workflow did not complete")
+		}
+		err := env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if errors.As(err, &can) {
+			if can.WorkflowType == nil || can.WorkflowType.Name != def.ID {
+				t.Fatalf("continued as %+v, want type %s", can.WorkflowType, def.ID)
+			}
+			var next interpreter.RunInput
+			if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+				t.Fatalf("decoding the continue-as-new input: %v", err)
+			}
+			if next.Resume == nil {
+				t.Fatal("continue-as-new input carries no resume state")
+			}
+			out.inputs = append(out.inputs, next)
+			in = next
+			continue
+		}
+		out.env = env
+		if err != nil {
+			out.err = err
+		} else {
+			var res interpreter.RunResult
+			if err := env.GetWorkflowResult(&res); err != nil {
+				t.Fatal(err)
+			}
+			out.res = &res
+		}
+		v, err := env.QueryWorkflow(interpreter.QueryState)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&out.state); err != nil {
+			t.Fatal(err)
+		}
+		if v, err = env.QueryWorkflow(interpreter.QuerySteps); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&out.steps); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+}
+
+// bigOutput is a 1 MiB step output: 2048 items of ~512 bytes.
+func bigOutput() map[string]any {
+	items := make([]any, 2048)
+	for i := range items {
+		items[i] = map[string]any{"id": float64(i), "name": fmt.Sprintf("n%d", i), "pad": strings.Repeat("x", 480)}
+	}
+	return map[string]any{"count": float64(len(items)), "items": items}
+}
+
+func addBig(reg *step.Registry) {
+	reg.MustAdd(&step.Spec{Type: "test.big", Kind: step.KindActivity, Category: "test", Summary: "big", OpenWith: true,
+		Activity: func(context.Context, step.Runtime, step.Input) (any, error) { return bigOutput(), nil }})
+}
+
+const bigDef = `
+steps:
+  - { name: big, type: test.big }
+  - name: pick
+    type: test.echo
+    with:
+      name: "{{ steps.big.output.items[3].name }}"
+      count: "${{ steps.big.output.count }}"
+  - name: many
+    type: if
+    condition: "steps.big.output.count > 100"
+    steps:
+      - { name: yes, type: console, with: { message: "many" } }
+  - { name: n, type: data.set, with: { n: "${{ steps.big.output.items | size }}" } }
+  - name: names
+    type: data.map
+    items: "${{ steps.big.output.items }}"
+    with:
+      fields: { name: "{{ item.name }}" }
+  - { name: small, type: test.echo, with: { plain: "no blob here" } }
+  - name: out
+    type: workflow.output
+    with:
+      name: "{{ steps.pick.output.name }}"
+      n: "{{ variables.n }}"
+      last: "{{ steps.names.output[2047].name }}"
+`
+
+// TestBlobOutputStaysOutOfHistory: a 1 MiB activity output is recorded as
+// a reference; later templates, conditions and data steps read it through
+// the fetch local activity, which records only what they computed.
+func TestBlobOutputStaysOutOfHistory(t *testing.T) {
+	blobs := blobstore.NewMemory()
+	r := runChain(t, bigDef, chainOpts{blobs: blobs, reg: addBig})
+	if r.status() != interpreter.StatusCompleted {
+		t.Fatalf("status %s: %v", r.status(), r.err)
+	}
+	if blobs.Len() != 1 {
+		t.Errorf("%d blobs stored, want 1", blobs.Len())
+	}
+	if got := r.activityResults["big"]; len(got) != 1 || got[0] > 200 {
+		t.Errorf("recorded result of big = %v bytes, want one small reference", got)
+	}
+	ref, size, ok := interpreter.BlobRefOf(r.output("big"))
+	if !ok || size < 1<<20 || !strings.HasPrefix(ref, "sha256:") {
+		t.Errorf("steps.big.output = %s, want a reference to ≥ 1 MiB", jsonOf(r.output("big")))
+	}
+	pick := r.f.callsTo("test.echo")
+	if len(pick) != 2 || pick[0].With["name"] != "n3" || pick[0].With["count"] != 2048.0 {
+		t.Fatalf("pick got %s", jsonOf(pick))
+	}
+	if !r.ran("many/yes") {
+		t.Error("the KQL condition over the blob was not true")
+	}
+	want := map[string]any{"name": "n3", "n": 2048.0, "last": "n2047"}
+	if got := r.result().Output; jsonOf(got) != jsonOf(want) {
+		t.Errorf("output = %s, want %s", jsonOf(got), jsonOf(want))
+	}
+	// pick's with, many's condition, n's with, names (data step): 4 local
+	// activities, each recording its small result, except data.map whose
+	// output (2048 names) is what it computed.
+	if len(r.localResults) != 4 {
+		t.Errorf("local activities %v (%v), want 4", r.localTypes, r.localResults)
+	}
+	for i, n := range r.localResults {
+		if n > 64<<10 {
+			t.Errorf("local activity %d recorded %d bytes", i, n)
+		}
+	}
+}
+
+// TestBlobMaxStepSizeUsesRealSize: max-step-size applies to the stored
+// output's size, not to its reference.
+func TestBlobMaxStepSizeUsesRealSize(t *testing.T) {
+	r := runChain(t, `
+steps:
+  - { name: big, type: test.big, max-step-size: 512kb }
+`, chainOpts{blobs: blobstore.NewMemory(), reg: addBig})
+	e := r.errorOf()
+	if e == nil || e.Type != "StepSizeLimitExceeded" {
+		t.Fatalf("error %+v, want StepSizeLimitExceeded", e)
+	}
+}
+
+// TestBlobMissingFailsTheStep: a reference whose blob is gone fails the
+// step that reads it with BlobUnavailable (not the workflow task).
+func TestBlobMissingFailsTheStep(t *testing.T) {
+	r := runChain(t, `
+steps:
+  - { name: read, type: console, with: { message: "{{ event.rule.name }}" } }
+`, chainOpts{blobs: blobstore.NewMemory(), eventRef: blobstore.RefOf([]byte(`{"gone":true}`))})
+	e := r.errorOf()
+	if e == nil || e.Type != interpreter.ErrTypeBlob || !strings.Contains(e.Message, "not found") {
+		t.Fatalf("error %+v, want %s", e, interpreter.ErrTypeBlob)
+	}
+}
+
+// TestEventRef: an event passed by reference reads as the event itself;
+// steps that do not mention it render in workflow code.
+func TestEventRef(t *testing.T) {
+	blobs := blobstore.NewMemory()
+	ev := map[string]any{"rule": map[string]any{"name": "Brute force"}, "alerts": []any{map[string]any{"_id": "a1"}}}
+	b, _ := json.Marshal(ev)
+	ref, err := blobs.Put(context.Background(), "event", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runChain(t, `
+steps:
+  - { name: plain, type: test.echo, with: { x: "{{ execution.id }}" } }
+  - { name: rule, type: test.echo, with: { rule: "{{ event.rule.name }}", first: "{{ event.alerts[0]._id }}" } }
+  - name: cond
+    type: if
+    condition: "event.rule.name: \"Brute force\""
+    steps:
+      - { name: hit, type: console, with: { message: hit } }
+`, chainOpts{blobs: blobs, eventRef: ref})
+	if r.status() != interpreter.StatusCompleted {
+		t.Fatalf("status %s: %v", r.status(), r.err)
+	}
+	calls := r.f.callsTo("test.echo")
+	if len(calls) != 2 || calls[1].With["rule"] != "Brute force" || calls[1].With["first"] != "a1" {
+		t.Fatalf("calls %s", jsonOf(calls))
+	}
+	if !r.ran("cond/hit") {
+		t.Error("condition over the event was not true")
+	}
+	if len(r.localResults) != 2 {
+		t.Errorf("%d local activities (%v), want 2: the step not reading the event renders in workflow code", len(r.localResults), r.localTypes)
+	}
+}
