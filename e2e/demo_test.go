@@ -117,6 +117,25 @@ func checkSteps(t *testing.T, d demoRun, paged bool) {
 	if !slices.Equal(got, want) {
 		t.Errorf("steps ran %q, want %q", got, want)
 	}
+
+	// Every side-effecting step is one activity in history, identified by
+	// its path (nested too) and summarised by name and type for the UI;
+	// console, data.map and if run in workflow code.
+	wantActs := []string{
+		"host_context elasticsearch.search [host_context (elasticsearch.search)]",
+		"user_context elasticsearch.search [user_context (elasticsearch.search)]",
+		"create_case cases.createCase [create_case (cases.createCase)]",
+		"attach_alerts cases.addAlerts [attach_alerts (cases.addAlerts)]",
+		"triage_summary ai.agent [triage_summary (ai.agent)]",
+		"add_summary cases.addComment [add_summary (cases.addComment)]",
+		"route/notify_slack slack [notify_slack (slack)]",
+	}
+	if paged {
+		wantActs[len(wantActs)-1] = "route/page_oncall pagerduty [page_oncall (pagerduty)]"
+	}
+	if acts := scheduledActivities(t, d.p, d.run.WorkflowID, d.run.RunID); !slices.Equal(acts, wantActs) {
+		t.Errorf("scheduled activities:\n  %s\nwant:\n  %s", strings.Join(acts, "\n  "), strings.Join(wantActs, "\n  "))
+	}
 }
 
 // checkKibana: the case carries the alert's fields, the alert is attached,

@@ -280,6 +280,27 @@ func (p *product) history(t *testing.T, workflowID, runID string) *historypb.His
 	return h
 }
 
+// scheduledActivities lists a run's ActivityTaskScheduled events as
+// "<ActivityId> <ActivityType> [<user metadata summary>]", in order.
+func scheduledActivities(t *testing.T, p *product, workflowID, runID string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range p.history(t, workflowID, runID).GetEvents() {
+		if e.GetEventType() != enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {
+			continue
+		}
+		a := e.GetActivityTaskScheduledEventAttributes()
+		var summary string
+		if pl := e.GetUserMetadata().GetSummary(); pl != nil {
+			if err := converter.GetDefaultDataConverter().FromPayload(pl, &summary); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out = append(out, a.GetActivityId()+" "+a.GetActivityType().GetName()+" ["+summary+"]")
+	}
+	return out
+}
+
 // keyword reads a Keyword search attribute of the current run of a
 // workflow ID (Describe is strongly consistent, unlike List).
 func (p *product) keyword(t *testing.T, workflowID string, key temporal.SearchAttributeKeyKeyword) string {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -128,22 +129,9 @@ func TestWalkingSkeleton(t *testing.T) {
 	if rev == "" || rev != def.Revision {
 		t.Errorf("memo revision %q, want %q", rev, def.Revision)
 	}
-	var activities []string
-	found := false
-	for _, e := range p.history(t, run.WorkflowID, run.RunID).GetEvents() {
-		a := e.GetActivityTaskScheduledEventAttributes()
-		if e.GetEventType() != enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {
-			continue
-		}
-		var summary string
-		_ = converter.GetDefaultDataConverter().FromPayload(e.GetUserMetadata().GetSummary(), &summary)
-		activities = append(activities, a.GetActivityType().GetName()+" id="+a.GetActivityId()+" summary="+summary)
-		if a.GetActivityType().GetName() == "http" && a.GetActivityId() == "call_echo" && summary == "call_echo (http)" {
-			found = true
-		}
-	}
-	if !found || len(activities) != 1 {
-		t.Errorf("scheduled activities %q, want exactly the http step with ActivityId call_echo and summary \"call_echo (http)\"", activities)
+	acts := scheduledActivities(t, p, run.WorkflowID, run.RunID)
+	if want := []string{"call_echo http [call_echo (http)]"}; !slices.Equal(acts, want) {
+		t.Errorf("scheduled activities %q, want %q: the http step with ActivityId = its path and a summary naming it", acts, want)
 	}
 
 	// Redelivery: same workflow ID and run, reported as duplicate, nothing started.
