@@ -133,7 +133,11 @@ func funcPackage(name string) string {
 // SpecMarkdown renders the page of one spec.
 func SpecMarkdown(s *Spec, opts MarkdownOptions) []byte {
 	w := &mdWriter{opts: opts}
-	w.header(fmt.Sprintf("`%s`", s.Type), []*Spec{s})
+	title := fmt.Sprintf("`%s`", s.Type)
+	if s.Type == "*" {
+		title = "Connector steps (`*`)"
+	}
+	w.header(title, []*Spec{s})
 	w.para(s.Summary)
 	w.contract(s, 2)
 	return w.bytes()

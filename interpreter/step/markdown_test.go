@@ -99,7 +99,7 @@ func TestMarkdownPages(t *testing.T) {
 			"  steps:  # (required)\n    - <step>\n",
 		}, []string{"Default timeout", "with:"}},
 		{"generic-connector.md", []string{
-			"# `*`", "type: <connector-type>.<subAction>", "    # any other key is accepted",
+			"# Connector steps (`*`)", "type: <connector-type>.<subAction>", "    # any other key is accepted",
 		}, nil},
 		{"README.md", []string{
 			GeneratedMarker, "# Step types", "5 step types",
