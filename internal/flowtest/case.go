@@ -102,12 +102,15 @@ func (r *Runner) runCase(f *File, ld *loaded, c *Case) CaseResult {
 	}
 	obs, err := cr.execute()
 	res.Duration = time.Since(start)
+	cr.mu.Lock()
+	res.Failures = append([]Failure(nil), cr.problems...)
+	cr.mu.Unlock()
 	if err != nil {
-		res.Failures = append(cr.problems, Failure{Msg: err.Error()})
+		res.Failures = append(res.Failures, Failure{Msg: err.Error()})
 		return res
 	}
 	res.Status = obs.status
-	res.Failures = append(cr.problems, check(c.Expect, obs)...)
+	res.Failures = append(res.Failures, check(c.Expect, obs)...)
 	return res
 }
 
