@@ -154,8 +154,13 @@ func familyMarkdown(specs []*Spec, opts MarkdownOptions) []byte {
 		w.header(fmt.Sprintf("`%s.*` families", root), specs)
 	}
 	w.para(specs[0].Summary)
-	w.para(fmt.Sprintf("A type that has no page of its own resolves to the most specific matching pattern "+
-		"(`%s.a.b` tries `%s.a.*`, then `%s.*`).", root, root, root))
+	prefix := strings.TrimSuffix(specs[0].Type, "*")
+	if len(specs) == 1 {
+		w.para(fmt.Sprintf("Every `%s<action>` type without a page of its own resolves to this spec.", prefix))
+	} else {
+		w.para(fmt.Sprintf("A type that has no page of its own resolves to the most specific matching pattern "+
+			"(`%s.a.b` tries `%s.a.*`, then `%s.*`).", root, root, root))
+	}
 	var contracts [][]*Spec
 	index := map[string]int{}
 	for _, s := range specs {
@@ -447,7 +452,7 @@ func (w *mdWriter) skeleton(s *Spec) {
 	case typ == "*":
 		typ = "<connector-type>.<subAction>"
 	case s.IsFamily():
-		typ = strings.TrimSuffix(typ, "*") + "<api>"
+		typ = strings.TrimSuffix(typ, "*") + "<action>"
 	}
 	name := strings.NewReplacer(".", "_", "*", "", "<", "", ">", "").Replace(strings.TrimSuffix(s.Type, ".*"))
 	if name == "" || name == "_" {

@@ -89,7 +89,7 @@ func TestMarkdownPages(t *testing.T) {
 			"> Generated from package [`interpreter/step`](../../interpreter/step) by", // noop lives here
 			"| `demo.*` | Any demo API. |", "| `demo.sub.*` | Any demo.sub API. |",
 			"named after the step's own type",
-			"  type: demo.<api>\n  with:\n    request: <object>  # (required)\n    # any other key is accepted\n",
+			"  type: demo.<action>\n  with:\n    request: <object>  # (required)\n    # any other key is accepted\n",
 			"Any other key is accepted under `with`",
 			"## Output", "No output.",
 		}, []string{"## Examples", "## Step-level fields"}},
@@ -155,7 +155,17 @@ func TestMarkdownFamilyContracts(t *testing.T) {
 		With: []Field{{Name: "x", Type: String, Doc: "X."}}})
 	r.MustAdd(&Spec{Type: "other.sub.*", Kind: KindActivity, Category: "x", Summary: "os", Activity: noop,
 		With: []Field{{Name: "y", Type: String, Doc: "Y."}}})
+	r.MustAdd(&Spec{Type: "solo.*", Kind: KindActivity, Category: "x", Summary: "s", Activity: noop})
 	pages := Markdown(r, MarkdownOptions{})
+	solo := pageByName(t, pages, "solo-family.md")
+	for _, w := range []string{"# `solo.*`\n", "Every `solo.<action>` type without a page of its own resolves to this spec."} {
+		if !strings.Contains(solo, w) {
+			t.Errorf("single family: %q missing:\n%s", w, solo)
+		}
+	}
+	if strings.Contains(solo, "| Pattern |") {
+		t.Errorf("single family: no pattern table wanted:\n%s", solo)
+	}
 	fam := pageByName(t, pages, "fam-family.md")
 	if !strings.Contains(fam, "5 patterns, all with the contract below: `fam.*`, `fam.a.*`") {
 		t.Errorf("one contract: want the compact pattern list:\n%s", fam)
