@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/secflow/secflow/interpreter/step"
 )
 
@@ -43,9 +45,15 @@ func addComment(ctx context.Context, rt step.Runtime, in step.Input) (any, error
 	if err != nil {
 		return nil, err
 	}
-	cur, err := a.get(ctx, id, false)
+	retry := isRetry(ctx)
+	cur, err := a.get(ctx, id, retry)
 	if err != nil {
 		return nil, err
+	}
+	if retry && hasUserComment(cur, text) {
+		// An earlier attempt posted it and crashed before completing:
+		// do not post the same comment twice.
+		return caseOutput(cur), nil
 	}
 	owner, _ := cur["owner"].(string)
 	out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(id)+"/comments", nil,
@@ -61,4 +69,26 @@ func addComment(ctx context.Context, rt step.Runtime, in step.Input) (any, error
 		return nil, err
 	}
 	return caseOutput(c), nil
+}
+
+// isRetry reports whether this activity execution is a retry of an attempt
+// that may already have posted. Comments cannot carry the idempotency key
+// (Kibana shows their whole text), so only retries look for an identical
+// comment: a different run adding the same text to a shared case still
+// adds it. A variable so that tests can simulate a retried attempt.
+var isRetry = func(ctx context.Context) bool {
+	return activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
+}
+
+// hasUserComment reports whether c (fetched with its comments) already holds
+// a user comment with exactly this text.
+func hasUserComment(c map[string]any, text string) bool {
+	comments, _ := c["comments"].([]any)
+	for _, x := range comments {
+		m, _ := x.(map[string]any)
+		if m["type"] == "user" && m["comment"] == text {
+			return true
+		}
+	}
+	return false
 }

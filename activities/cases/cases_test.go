@@ -132,6 +132,37 @@ func TestCreateCaseIdempotentOnRetry(t *testing.T) {
 	}
 }
 
+// TestAddCommentIdempotentOnRetry: an attempt that posted the comment and
+// crashed before completing is retried; the retry adds nothing, while a
+// first attempt always posts (another run may add the same text).
+func TestAddCommentIdempotentOnRetry(t *testing.T) {
+	sb, fake, _ := setup(t)
+	store := connectors.FromSandbox(sb)
+	healthy := connectors.NewRuntime(store, nil, nil)
+	c := runCase(t, healthy, createInput("wf-c/create"))
+	id := c["id"].(string)
+	in := step.Input{Type: "cases.addComment", IdempotencyKey: "wf-c/comment",
+		With: map[string]any{"case_id": id, "comment": "AI triage: benign"}}
+
+	crashing := connectors.NewRuntime(store, &http.Client{Transport: crashAfterSend{next: http.DefaultTransport,
+		match: func(r *http.Request) bool { return r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/comments") }}}, nil)
+	if _, err := run(t, crashing, in); err == nil {
+		t.Fatal("first attempt should have failed")
+	}
+	old := isRetry
+	isRetry = func(context.Context) bool { return true }
+	defer func() { isRetry = old }()
+	runCase(t, healthy, in)
+	if got := len(fake.Cases()[0].Comments); got != 1 {
+		t.Fatalf("retry posted the comment again: %d comments", got)
+	}
+	isRetry = func(context.Context) bool { return false }
+	runCase(t, healthy, in)
+	if got := len(fake.Cases()[0].Comments); got != 2 {
+		t.Fatalf("a first attempt must post: %d comments", got)
+	}
+}
+
 func TestCaseLifecycle(t *testing.T) {
 	sb, fake, rt := setup(t)
 	c := runCase(t, rt, createInput("wf/c"))
