@@ -292,3 +292,173 @@ steps:
 		t.Errorf("%d local activities (%v), want 2: the step not reading the event renders in workflow code", len(r.localResults), r.localTypes)
 	}
 }
+
+// longDef is a 50-step definition whose steps read earlier steps,
+// variables and loop results across any continue-as-new boundary.
+func longDef() string {
+	var b strings.Builder
+	b.WriteString("settings: { timeout: 1h }\nconsts: { tag: long }\nsteps:\n")
+	b.WriteString("  - { name: s0, type: data.set, with: { count: 0 } }\n")
+	for i := 1; i < 47; i++ {
+		switch {
+		case i%10 == 5:
+			fmt.Fprintf(&b, "  - { name: s%d, type: data.set, with: { count: \"${{ variables.count | plus: 1 }}\", last: s%d } }\n", i, i)
+		case i == 20:
+			b.WriteString("  - name: s20\n    type: foreach\n    foreach: '[\"a\",\"b\",\"c\"]'\n    steps:\n")
+			b.WriteString("      - { name: inner, type: test.echo, with: { item: \"{{ foreach.item }}\", prev: \"{{ steps.s19.output.i }}\" } }\n")
+		case i == 30:
+			b.WriteString("  - name: s30\n    type: http\n    with: { url: \"http://127.0.0.1:1/x\" }\n    on-failure:\n      fallback:\n        - { name: s30fb, type: test.echo, with: { caught: \"{{ error.message }}\" } }\n      continue: true\n")
+		default:
+			fmt.Fprintf(&b, "  - { name: s%d, type: test.echo, with: { i: %d, prev: \"{{ steps.s%d.output.i }}\", inner: \"{{ steps.inner.output.item }}\" } }\n", i, i, i-1)
+		}
+	}
+	b.WriteString("  - { name: s47, type: console, with: { message: \"{{ variables.count }}\" } }\n")
+	b.WriteString("  - { name: s48, type: test.echo, with: { all: \"{{ steps.s1.output.i }}-{{ steps.s46.output.prev }}-{{ steps.s44.output.prev }}-{{ steps.s20.total }}-{{ steps.s30.error.message }}-{{ consts.tag }}\" } }\n")
+	b.WriteString("  - { name: s49, type: workflow.output, with: { count: \"{{ variables.count }}\", all: \"{{ steps.s48.output.all }}\", started: \"{{ execution.startedAt }}\", id: \"{{ execution.id }}\" } }\n")
+	return b.String()
+}
+
+// records returns path/type/status/attempts of the step records.
+func recordsOf(st interpreter.State) string {
+	var out []string
+	for _, r := range st.Steps {
+		out = append(out, fmt.Sprintf("%s %s %s %d", r.Path, r.Type, r.Status, r.Attempts))
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestContinueAsNewLongRun: with a low event threshold, a 50-step run
+// continues as new several times and ends with the same result, step
+// results, variables and step records as a run that never does.
+func TestContinueAsNewLongRun(t *testing.T) {
+	def := longDef()
+	plain := runChain(t, def, chainOpts{})
+	if plain.runs != 1 || plain.status() != interpreter.StatusCompleted {
+		t.Fatalf("plain run: %d runs, status %s (%v)", plain.runs, plain.status(), plain.err)
+	}
+	long := runChain(t, def, chainOpts{canAfter: 40, eventsPerActivity: 6})
+	t.Logf("%d runs", long.runs)
+	if long.runs < 4 {
+		t.Fatalf("%d runs, want the run to continue as new several times", long.runs)
+	}
+	if long.status() != interpreter.StatusCompleted {
+		t.Fatalf("status %s: %v", long.status(), long.err)
+	}
+	pr, lr := plain.result(), long.result()
+	delete(pr.Output, "started")
+	started := lr.Output["started"]
+	delete(lr.Output, "started")
+	if jsonOf(pr) != jsonOf(lr) {
+		t.Errorf("result\n%s\nwant\n%s", jsonOf(lr), jsonOf(pr))
+	}
+	if want := "1--43-3-Connection refused to http://127.0.0.1:1-long"; lr.Output["all"] != want || lr.Output["count"] != 5.0 {
+		t.Errorf("output %s, want all=%s count=5", jsonOf(lr.Output), want)
+	}
+	for name, v := range plain.steps.Steps {
+		if name == "s49" { // holds execution.startedAt, compared below
+			continue
+		}
+		if jsonOf(v) != jsonOf(long.steps.Steps[name]) {
+			t.Errorf("steps.%s = %s, want %s", name, jsonOf(long.steps.Steps[name]), jsonOf(v))
+		}
+	}
+	if len(plain.steps.Steps) != len(long.steps.Steps) || jsonOf(plain.steps.Variables) != jsonOf(long.steps.Variables) {
+		t.Errorf("steps query: %d steps, variables %s; want %d, %s", len(long.steps.Steps), jsonOf(long.steps.Variables),
+			len(plain.steps.Steps), jsonOf(plain.steps.Variables))
+	}
+	if recordsOf(plain.state) != recordsOf(long.state) {
+		t.Errorf("records differ:\n%s\nwant\n%s", recordsOf(long.state), recordsOf(plain.state))
+	}
+	// Each run started at a top-level boundary and carried the first
+	// run's start time.
+	first := long.inputs[0].Resume.StartedAt
+	for i, in := range long.inputs {
+		if in.Resume.Runs != i+1 || !in.Resume.StartedAt.Equal(first) || in.Definition == nil {
+			t.Errorf("continuation %d: runs=%d startedAt=%v (first %v), definition pinned=%v", i, in.Resume.Runs, in.Resume.StartedAt, first, in.Definition != nil)
+		}
+		if i > 0 && in.Resume.Next <= long.inputs[i-1].Resume.Next {
+			t.Errorf("continuation %d does not progress: next %d after %d", i, in.Resume.Next, long.inputs[i-1].Resume.Next)
+		}
+	}
+	if s, _ := started.(string); !strings.HasPrefix(s, first.UTC().Format("2006-01-02T15:04:05")) {
+		t.Errorf("execution.startedAt = %v, want the first run's %v", started, first)
+	}
+	// Side effects happened once per step (no step re-ran after a boundary).
+	if a, b := len(plain.f.callsTo("test.echo")), len(long.f.callsTo("test.echo")); a != b {
+		t.Errorf("%d test.echo calls, want %d", b, a)
+	}
+}
+
+// TestContinueAsNewSuggested: Temporal's suggestion alone makes the run
+// continue as new after each step (each run makes progress).
+func TestContinueAsNewSuggested(t *testing.T) {
+	r := runChain(t, `
+steps:
+  - { name: a, type: test.echo, with: { v: 1 } }
+  - { name: b, type: data.set, with: { x: "{{ steps.a.output.v }}" } }
+  - { name: c, type: test.echo, with: { v: "{{ variables.x }}" } }
+  - { name: d, type: workflow.output, with: { v: "{{ steps.c.output.v }}" } }
+`, chainOpts{suggestCAN: true})
+	if r.runs != 4 || r.status() != interpreter.StatusCompleted || r.result().Output["v"] != "1" {
+		t.Fatalf("%d runs, status %s, output %s", r.runs, r.status(), jsonOf(r.result()))
+	}
+}
+
+// TestContinueAsNewCarriesBlobs: large values cross the boundary as blob
+// references (an activity output kept by the worker, a large pure output
+// stored at continue-as-new) and read back correctly after it.
+func TestContinueAsNewCarriesBlobs(t *testing.T) {
+	blobs := blobstore.NewMemory()
+	r := runChain(t, `
+steps:
+  - { name: big, type: test.big }
+  - name: names
+    type: data.map
+    items: "${{ steps.big.output.items }}"
+    with:
+      fields: { name: "{{ item.name }}" }
+  - { name: pad, type: test.echo, with: { v: 1 } }
+  - { name: pick, type: test.echo, with: { a: "{{ steps.big.output.items[7].name }}", b: "{{ steps.names.output[9].name }}" } }
+`, chainOpts{blobs: blobs, threshold: 1024, suggestCAN: true, reg: addBig})
+	if r.status() != interpreter.StatusCompleted || r.runs != 4 {
+		t.Fatalf("%d runs, status %s: %v", r.runs, r.status(), r.err)
+	}
+	calls := r.f.callsTo("test.echo")
+	if got := calls[len(calls)-1].With; got["a"] != "n7" || got["b"] != "n9" {
+		t.Fatalf("pick got %s", jsonOf(got))
+	}
+	last := r.inputs[len(r.inputs)-1]
+	if _, _, ok := interpreter.BlobRefOf(last.Resume.Results["names"].Output); !ok {
+		t.Errorf("the large data.map output was carried inline: %.100s", jsonOf(last.Resume.Results["names"].Output))
+	}
+	if n := len(jsonOf(last)); n > 16<<10 {
+		t.Errorf("continue-as-new input is %d bytes", n)
+	}
+}
+
+// TestContinueAsNewVersionGate: a history recorded before continue-as-new
+// existed (GetVersion answers DefaultVersion) never continues.
+func TestContinueAsNewVersionGate(t *testing.T) {
+	f := &fakes{failUntil: map[string]int{}}
+	reg := f.registry()
+	def := mustLoad(t, `
+steps:
+  - { name: a, type: test.echo, with: { v: 1 } }
+  - { name: b, type: test.echo, with: { v: 2 } }
+`, reg)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	sa := true
+	if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa}); err != nil {
+		t.Fatal(err)
+	}
+	env.SetContinueAsNewSuggested(true)
+	env.OnGetVersion("continue-as-new", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.ExecuteWorkflow(def.ID, interpreter.RunInput{Definition: def, Engine: kibanaEngine})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("run ended with %v, want completion without continue-as-new", err)
+	}
+	if n := len(f.callsTo("test.echo")); n != 2 {
+		t.Fatalf("%d calls", n)
+	}
+}

@@ -92,6 +92,9 @@ type ResumeState struct {
 	Variables map[string]any `json:"variables,omitempty"`
 	// Results are the step results visible to later steps, by name.
 	Results map[string]ResumeResult `json:"results,omitempty"`
+	// Aliases maps synthetic result names (foreach_<name>, workflow-level
+	// fallback clones) to the name of the step they belong to.
+	Aliases map[string]string `json:"aliases,omitempty"`
 	// Output is the run output set so far (workflow.output).
 	Output map[string]any `json:"output,omitempty"`
 	// Records and DroppedRecords are the step records of the state query.

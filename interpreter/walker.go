@@ -99,6 +99,13 @@ type run struct {
 	wfZone *zone
 	sa     *saState
 	root   *store // top-level step results (for the steps query)
+
+	// env is the recorded worker configuration of the run.
+	env runEnv
+	// runs counts the runs this one continues (continue.go);
+	// noContinue stops continuing as new for the rest of this run.
+	runs       int
+	noContinue bool
 }
 
 // now is the deterministic clock of the run.

@@ -65,6 +65,9 @@ type Options struct {
 	// next top-level step boundary once its history holds that many
 	// events, in addition to when Temporal suggests it (tests, tuning).
 	ContinueAsNewAfterEvents int
+	// BlobStore says the worker has a blob store (worker.Config.Blobs), so
+	// large values carried over a continue-as-new can be stored there.
+	BlobStore bool
 }
 
 // runEnv is the worker configuration a run depends on, recorded once with
@@ -73,6 +76,12 @@ type runEnv struct {
 	UIBaseURL        string `json:"uiBaseUrl,omitempty"`
 	KibanaURL        string `json:"kibanaUrl,omitempty"`
 	SearchAttributes bool   `json:"searchAttributes,omitempty"`
+	// ContinueAfterEvents, BlobStore and BlobThreshold steer
+	// continue-as-new (continue.go); histories recorded before they
+	// existed replay with zero values, i.e. without continuing.
+	ContinueAfterEvents int  `json:"continueAfterEvents,omitempty"`
+	BlobStore           bool `json:"blobStore,omitempty"`
+	BlobThreshold       int  `json:"blobThreshold,omitempty"`
 }
 
 // WorkflowFunc is the signature of the dynamic interpreter workflow.
@@ -119,9 +128,14 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 	}
 	info := workflow.GetInfo(ctx)
 
+	threshold := opts.BlobThreshold
+	if threshold == 0 {
+		threshold = DefaultBlobThreshold
+	}
 	var env runEnv
 	if err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return runEnv{UIBaseURL: opts.UIBaseURL, KibanaURL: opts.KibanaURL, SearchAttributes: opts.SearchAttributes}
+		return runEnv{UIBaseURL: opts.UIBaseURL, KibanaURL: opts.KibanaURL, SearchAttributes: opts.SearchAttributes,
+			ContinueAfterEvents: opts.ContinueAsNewAfterEvents, BlobStore: opts.BlobStore, BlobThreshold: threshold}
 	}).Get(&env); err != nil {
 		return nil, err
 	}
@@ -137,6 +151,7 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 		inputs:    map[string]*inputWait{},
 		status:    StatusRunning,
 		sa:        &saState{enabled: env.SearchAttributes},
+		env:       env,
 	}
 	if err := r.registerHandlers(); err != nil {
 		return nil, err
@@ -175,7 +190,12 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 	if inputs == nil {
 		inputs = map[string]any{}
 	}
-	if def.Inputs != nil {
+	if in.Resume != nil {
+		inputs = in.Resume.Inputs // validated by the first run
+		if inputs == nil {
+			inputs = map[string]any{}
+		}
+	} else if def.Inputs != nil {
 		inputs = applyDefaults(def.Inputs, inputs)
 		if problems := validateInputs(def.Inputs, inputs); len(problems) > 0 {
 			return r.finishRun(&step.Error{Type: ErrTypeInputValidation, Message: schema.InputError(problems)}, StatusFailed)
@@ -188,10 +208,25 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 	mainCtx, cancelMain := workflow.WithCancel(ctx)
 	root := &scope{store: newStore(nil)}
 	r.root = root.store
+	from := 0
+	if in.Resume != nil {
+		r.restore(in.Resume)
+		from = in.Resume.Next
+		if from < 0 || from > len(def.Steps) {
+			return r.finishRun(errResumeCursor(from, len(def.Steps)), StatusFailed)
+		}
+	}
 	if def.Settings.Timeout != "" {
 		d, err := duration.Parse(def.Settings.Timeout)
 		if err != nil {
 			return r.finishRun(step.AsError(err), StatusFailed)
+		}
+		if in.Resume != nil {
+			// The timeout counts from the first run's start.
+			if d = r.remaining(d); d <= 0 {
+				cancelMain()
+				return r.finishRun(nil, StatusTimedOut)
+			}
 		}
 		r.wfZone = &zone{run: true, err: workflowTimeoutError()}
 		root.zone = r.wfZone
@@ -203,7 +238,19 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 		})
 	}
 
-	err := r.runSteps(mainCtx, root, def.Steps)
+	err := r.runTop(mainCtx, root, from)
+	for {
+		c, ok := err.(*continueAsNew)
+		if !ok {
+			break
+		}
+		done, cerr := r.continueRun(in, c.next)
+		if done {
+			cancelMain()
+			return nil, cerr
+		}
+		err = r.runTop(mainCtx, root, c.next)
+	}
 	cancelMain()
 	switch e := err.(type) {
 	case nil:

@@ -119,6 +119,7 @@ func Register(w Registry, cfg Config) error {
 		SearchAttributes:         sa,
 		BlobThreshold:            cfg.BlobThreshold,
 		ContinueAsNewAfterEvents: cfg.ContinueAsNewAfterEvents,
+		BlobStore:                cfg.Blobs != nil,
 	}), workflow.DynamicRegisterOptions{})
 	w.RegisterActivityWithOptions(loadDefinition(cfg.Definitions), activity.RegisterOptions{Name: interpreter.LoadDefinitionActivity})
 	w.RegisterActivityWithOptions(interpreter.NewFetchBlob(cfg.Blobs), activity.RegisterOptions{Name: interpreter.FetchBlobActivity})
