@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/interpreter"
 )
 
@@ -50,9 +51,13 @@ type Config struct {
 	TLS TLSConfig
 	// MaxBodyBytes caps a request body (default 10 MiB); larger → 413.
 	MaxBodyBytes int64
-	// MaxEventBytes caps one normalised event passed as run input (default
-	// 1.5 MiB); larger → 413 (a blob store for larger events is future work).
+	// MaxEventBytes caps one normalised event passed inline as run input
+	// (default 1.5 MiB). A larger event is stored in Blobs and passed by
+	// reference (RunInput.EventRef); without Blobs it is answered 413.
 	MaxEventBytes int
+	// Blobs stores events over MaxEventBytes (nil: 413). The worker must
+	// read the same store (e.g. the same blobstore.Disk directory).
+	Blobs blobstore.Store
 	// Limits bound JSON nesting and alerts per request.
 	Limits Limits
 	// RateLimit limits requests per client (see RateLimit for defaults).

@@ -41,6 +41,9 @@ type Event struct {
 	RuleIDs []string
 	// SpaceID is the Kibana space (default "default").
 	SpaceID string
+	// Ref, when set, is the blob-store reference of Body, which is then too
+	// large to pass inline: runs get it as RunInput.EventRef.
+	Ref string
 }
 
 // Alerts returns Body's alert documents.

@@ -59,7 +59,7 @@ func (s *Server) handleAlerts(req *request) (int, any, *apiError) {
 	var plans []Plan
 	for _, ev := range events {
 		resp.Alerts += len(ev.AlertIDs)
-		if n, limit := jsonSize(ev.Body), s.cfg.MaxEventBytes; n > limit {
+		if n, limit := jsonSize(ev.Body), s.cfg.MaxEventBytes; n > limit && s.cfg.Blobs == nil {
 			return 0, nil, errorf(http.StatusRequestEntityTooLarge, "event_too_large",
 				"alert event of rule %q is %d bytes once normalised, over the %d-byte run input limit "+
 					"(large events are not offloaded to a blob store yet); send fewer alerts per request",
@@ -78,6 +78,9 @@ func (s *Server) handleAlerts(req *request) (int, any, *apiError) {
 	}
 	s.metrics.alertsNormalised.WithLabelValues(format).Add(float64(resp.Alerts))
 	resp.Matched = len(plans)
+	if apiErr := s.offloadEvents(req, plans); apiErr != nil {
+		return 0, nil, apiErr
+	}
 
 	results, failures := s.startAll(req.r.Context(), req.log, plans, interpreter.TriggeredByAlert)
 	resp.Runs = append(resp.Runs, results...)
@@ -93,6 +96,36 @@ func (s *Server) handleAlerts(req *request) (int, any, *apiError) {
 		return 0, nil, s.failureAnswer(failures, resp)
 	}
 	return http.StatusOK, resp, nil
+}
+
+// offloadEvents stores the events of plans that are over the inline limit
+// in the blob store (once per event) and marks them with their reference.
+// A store failure is answered 503 before anything starts.
+func (s *Server) offloadEvents(req *request, plans []Plan) *apiError {
+	if s.cfg.Blobs == nil {
+		return nil
+	}
+	for _, p := range plans {
+		ev := p.Event
+		if ev.Ref != "" {
+			continue
+		}
+		b, err := json.Marshal(ev.Body)
+		if err != nil || len(b) <= s.cfg.MaxEventBytes {
+			continue
+		}
+		ref, err := s.cfg.Blobs.Put(req.r.Context(), "event/"+p.WorkflowID, b)
+		if err != nil {
+			req.log.Error("storing a large alert event failed", "ruleId", ev.RuleID, "bytes", len(b), "error", err)
+			e := errorf(http.StatusServiceUnavailable, "blob_store_unavailable",
+				"the alert event (%d bytes) is too large to pass inline and could not be stored; nothing was started, retry later", len(b))
+			e.retryAfter = 5 * time.Second
+			return e
+		}
+		ev.Ref = ref
+		req.log.Info("large alert event passed by reference", "ruleId", ev.RuleID, "bytes", len(b), "ref", ref)
+	}
+	return nil
 }
 
 type failure struct {

@@ -289,17 +289,22 @@ func AlertAttributes(def *interpreter.Definition, ev *Event) map[string]string {
 	}
 }
 
-// AlertRequest builds the start request of an alert plan.
+// AlertRequest builds the start request of an alert plan. An event kept in
+// the blob store (Event.Ref) is passed as RunInput.EventRef.
 func AlertRequest(p Plan) StartRequest {
+	in := interpreter.RunInput{
+		Definition:  p.Definition,
+		Event:       p.Event.Body,
+		TriggeredBy: interpreter.TriggeredByAlert,
+		SpaceID:     p.Event.SpaceID,
+	}
+	if p.Event.Ref != "" {
+		in.Event, in.EventRef = nil, p.Event.Ref
+	}
 	return StartRequest{
-		WorkflowID: p.WorkflowID,
-		Definition: p.Definition,
-		Input: interpreter.RunInput{
-			Definition:  p.Definition,
-			Event:       p.Event.Body,
-			TriggeredBy: interpreter.TriggeredByAlert,
-			SpaceID:     p.Event.SpaceID,
-		},
+		WorkflowID:       p.WorkflowID,
+		Definition:       p.Definition,
+		Input:            in,
 		SearchAttributes: AlertAttributes(p.Definition, p.Event),
 		Summary:          p.Event.Summary(),
 	}
