@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // Date math as @kbn/datemath parses it (with moment.js semantics): `now`
@@ -51,7 +53,7 @@ func jsNaNChar(rs []rune, i int) bool {
 		return false
 	}
 	r := rs[i]
-	return !(r >= '0' && r <= '9') && !jsIsSpace(r)
+	return !(r >= '0' && r <= '9') && !jsvalue.IsSpace(r)
 }
 
 func isASCIILetter(r rune) bool {
@@ -126,7 +128,7 @@ func applyDateMath(rs []rune, t time.Time) (time.Time, bool) {
 
 // jsParseInt is parseInt(s, 10) for strings of digits and white space.
 func jsParseInt(s string) float64 {
-	s = strings.TrimLeftFunc(s, jsIsSpace)
+	s = strings.TrimLeftFunc(s, jsvalue.IsSpace)
 	end := 0
 	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
 		end++

@@ -1,11 +1,10 @@
 package kql
 
 import (
-	"encoding/json"
-	"math"
 	"reflect"
-	"strconv"
 	"time"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // evaluator evaluates parsed nodes against a context, following Kibana's
@@ -103,7 +102,7 @@ func (r *rhs) exactIsMatch(v any) bool {
 	case bool:
 		return x == (r.lit.str == "true")
 	}
-	if f, ok := toNumber(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return f == r.lit.num // NaN never equals
 	}
 	return false
@@ -113,7 +112,7 @@ func (r *rhs) exactIsMatch(v any) bool {
 func (r *rhs) compare(v any, op rangeOp) bool {
 	switch x := v.(type) {
 	case string:
-		c := compareUTF16(x, r.asString())
+		c := jsvalue.CompareUTF16(x, r.asString())
 		switch op {
 		case opGT:
 			return c > 0
@@ -127,7 +126,7 @@ func (r *rhs) compare(v any, op rangeOp) bool {
 	case bool:
 		return compareNumbers(boolNum(x), boolNum(r.lit.str == "true"), op)
 	}
-	if f, ok := toNumber(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return compareNumbers(f, r.lit.num, op)
 	}
 	return false
@@ -176,8 +175,8 @@ func wildcardIsMatch(v any, l *literal) bool {
 		}
 		return false
 	}
-	if f, ok := toNumber(v); ok {
-		return globMatch(l.parts, jsNumberString(f))
+	if f, ok := jsvalue.Number(v); ok {
+		return globMatch(l.parts, jsvalue.FormatNumber(f))
 	}
 	return true
 }
@@ -211,43 +210,6 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
-}
-
-// toNumber reports whether v is a JavaScript number and returns it.
-func toNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil {
-			return math.NaN(), true
-		}
-		return f, true
-	}
-	return 0, false
 }
 
 // asSlice returns v as a slice of values when it is an array.
@@ -311,7 +273,7 @@ func resolve(value any, segs []string) (any, bool) {
 		}
 		if len(segs) == 1 && segs[0] == "length" {
 			if s, ok := value.(string); ok {
-				return float64(utf16Len(s)), true
+				return float64(jsvalue.UTF16Len(s)), true
 			}
 			if arr, ok := asSlice(value); ok {
 				return float64(len(arr)), true

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // wildcardSymbol is Kibana's in-band marker for an unescaped `*` in an
@@ -46,7 +48,7 @@ type literal struct {
 }
 
 func newLiteral(kind litKind, s string) *literal {
-	l := &literal{kind: kind, str: s, num: jsParseFloat(s)}
+	l := &literal{kind: kind, str: s, num: jsvalue.ParseFloat(s)}
 	if kind == litWildcard {
 		l.parts = strings.Split(s, wildcardSymbol)
 	}
@@ -721,7 +723,7 @@ func (p *parser) unquotedLiteral() (*literal, bool) {
 		p.fail("literal character")
 		return nil, false
 	}
-	seq := jsTrim(b.String())
+	seq := jsvalue.Trim(b.String())
 	switch {
 	case seq == "null":
 		return newLiteral(litNull, "null"), true
