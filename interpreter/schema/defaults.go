@@ -3,6 +3,8 @@ package schema
 import (
 	"sort"
 	"strings"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // maxRefDepth bounds $ref chains and nesting (a self-referencing schema
@@ -39,7 +41,7 @@ func ApplyDefaults(s *Schema, inputs map[string]any) map[string]any {
 			if v, ok := d.apply(prop, nil, false, 0); ok {
 				result[name] = v
 			}
-		case prop["type"] == "object" && truthy(prop["properties"]) && isObjectOrNull(cur):
+		case prop["type"] == "object" && jsvalue.Truthy(prop["properties"]) && isObjectOrNull(cur):
 			if v, ok := d.apply(prop, cur, true, 0); ok {
 				result[name] = v
 			}
@@ -96,7 +98,7 @@ func resolveRef(ref string, root map[string]any) (map[string]any, bool) {
 			return nil, false
 		}
 	}
-	if !truthy(cur) {
+	if !jsvalue.Truthy(cur) {
 		return nil, false
 	}
 	if m, ok := normalize(cur).(map[string]any); ok {
@@ -172,7 +174,7 @@ func (d *defaulter) apply(schema map[string]any, value any, present bool, depth 
 		}
 	}
 	if present && value != nil {
-		if m, ok := normalize(value).(map[string]any); ok && schema["type"] == "object" && truthy(schema["properties"]) {
+		if m, ok := normalize(value).(map[string]any); ok && schema["type"] == "object" && jsvalue.Truthy(schema["properties"]) {
 			return d.applyToProperties(schema, m, depth), true
 		}
 		return value, true
@@ -180,7 +182,7 @@ func (d *defaulter) apply(schema map[string]any, value any, present bool, depth 
 	if def, ok := schema["default"]; ok {
 		return normalize(def), true
 	}
-	if schema["type"] == "object" && truthy(schema["properties"]) {
+	if schema["type"] == "object" && jsvalue.Truthy(schema["properties"]) {
 		return d.objectWithDefaults(schema, depth)
 	}
 	if schema["type"] == "array" {
@@ -210,7 +212,7 @@ func (d *defaulter) applyToProperties(schema map[string]any, value map[string]an
 // level, a missing nested array stays missing and a nested $ref is not
 // resolved for a missing value, as in Kibana).
 func (d *defaulter) applyToProperty(prop map[string]any, cur any, present bool, depth int) (any, bool) {
-	isObj := prop["type"] == "object" && truthy(prop["properties"])
+	isObj := prop["type"] == "object" && jsvalue.Truthy(prop["properties"])
 	if !present {
 		if def, ok := prop["default"]; ok {
 			return normalize(def), true
@@ -244,7 +246,7 @@ func (d *defaulter) hasDefaults(schema map[string]any, depth int) bool {
 	if _, ok := schema["default"]; ok {
 		return true
 	}
-	if schema["type"] == "object" && truthy(schema["properties"]) {
+	if schema["type"] == "object" && jsvalue.Truthy(schema["properties"]) {
 		names, props := propsOf(schema)
 		for _, k := range names {
 			if d.hasDefaults(props[k], depth+1) {
@@ -252,7 +254,7 @@ func (d *defaulter) hasDefaults(schema map[string]any, depth int) bool {
 			}
 		}
 	}
-	if schema["type"] == "array" && truthy(schema["items"]) {
+	if schema["type"] == "array" && jsvalue.Truthy(schema["items"]) {
 		items, _ := normalize(schema["items"]).(map[string]any)
 		if items == nil {
 			items = map[string]any{}

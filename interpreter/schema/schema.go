@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/secflow/secflow/interpreter/jsvalue"
 	"gopkg.in/yaml.v3"
 )
 
@@ -105,7 +106,7 @@ func FromLegacy(items []any) (*Schema, error) {
 			continue
 		}
 		name := jsString(item["name"])
-		if !truthy(item["name"]) {
+		if !jsvalue.Truthy(item["name"]) {
 			continue
 		}
 		typ, _ := item["type"].(string)
@@ -279,22 +280,6 @@ func normalize(v any) any {
 	return v
 }
 
-// truthy is JavaScript truthiness for JSON-like values.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	}
-	if f, ok := toNumber(v); ok {
-		return f != 0 && f == f
-	}
-	return true
-}
-
 // jsString is String(v) for scalars.
 func jsString(v any) string {
 	switch x := v.(type) {
@@ -305,8 +290,8 @@ func jsString(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	}
-	if f, ok := toNumber(v); ok {
-		return jsNumberString(f)
+	if f, ok := jsvalue.Number(v); ok {
+		return jsvalue.FormatNumber(f)
 	}
 	return fmt.Sprint(v)
 }

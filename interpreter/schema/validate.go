@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // issue is one validation problem, as a Zod issue: a path and a message.
@@ -159,10 +161,10 @@ func types(schema map[string]any) []string {
 		}
 		return out
 	}
-	if truthy(schema["properties"]) {
+	if jsvalue.Truthy(schema["properties"]) {
 		return []string{"object"}
 	}
-	if truthy(schema["items"]) {
+	if jsvalue.Truthy(schema["items"]) {
 		return []string{"array"}
 	}
 	return nil
@@ -174,7 +176,7 @@ func (v *validator) missing(schema map[string]any, path []string) {
 		v.add(path, msg)
 		return
 	}
-	if truthy(schema["anyOf"]) || truthy(schema["oneOf"]) {
+	if jsvalue.Truthy(schema["anyOf"]) || jsvalue.Truthy(schema["oneOf"]) {
 		v.add(path, "Invalid input")
 		return
 	}
@@ -242,8 +244,8 @@ func stringifyPrimitive(v any) string {
 
 // equalJS is JavaScript === for primitives (objects never equal).
 func equalJS(a, b any) bool {
-	if fa, ok := toNumber(a); ok {
-		fb, ok := toNumber(b)
+	if fa, ok := jsvalue.Number(a); ok {
+		fb, ok := jsvalue.Number(b)
 		return ok && fa == fb
 	}
 	switch x := a.(type) {
@@ -333,7 +335,7 @@ func (v *validator) check(schema map[string]any, value any, path []string, depth
 		expected = ts
 	}
 	if expected[0] == "integer" {
-		if f, ok := toNumber(value); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		if f, ok := jsvalue.Number(value); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			v.add(path, "Invalid input: expected int, received number")
 			return
 		}
@@ -347,10 +349,10 @@ func typeMatches(t string, value any) bool {
 		_, ok := value.(string)
 		return ok
 	case "number":
-		f, ok := toNumber(value)
+		f, ok := jsvalue.Number(value)
 		return ok && !math.IsNaN(f) && !math.IsInf(f, 0)
 	case "integer":
-		f, ok := toNumber(value)
+		f, ok := jsvalue.Number(value)
 		return ok && !math.IsInf(f, 0) && f == math.Trunc(f)
 	case "boolean":
 		_, ok := value.(bool)
@@ -368,7 +370,7 @@ func typeMatches(t string, value any) bool {
 }
 
 func num(schema map[string]any, key string) (float64, bool) {
-	f, ok := toNumber(schema[key])
+	f, ok := jsvalue.Number(schema[key])
 	return f, ok && !math.IsNaN(f)
 }
 
@@ -393,10 +395,10 @@ func (v *validator) checkType(t string, schema map[string]any, value any, path [
 			}
 		}
 		if n, ok := num(schema, "minItems"); ok && float64(len(arr)) < n {
-			v.add(path, "Too small: expected array to have >="+jsNumberString(n)+" items")
+			v.add(path, "Too small: expected array to have >="+jsvalue.FormatNumber(n)+" items")
 		}
 		if n, ok := num(schema, "maxItems"); ok && float64(len(arr)) > n {
-			v.add(path, "Too big: expected array to have <="+jsNumberString(n)+" items")
+			v.add(path, "Too big: expected array to have <="+jsvalue.FormatNumber(n)+" items")
 		}
 	case "object":
 		obj := value.(map[string]any)
@@ -419,10 +421,10 @@ func (v *validator) checkType(t string, schema map[string]any, value any, path [
 func (v *validator) checkString(schema map[string]any, s string, path []string) {
 	n := float64(utf16Len(s))
 	if min, ok := num(schema, "minLength"); ok && n < min {
-		v.add(path, "Too small: expected string to have >="+jsNumberString(min)+" characters")
+		v.add(path, "Too small: expected string to have >="+jsvalue.FormatNumber(min)+" characters")
 	}
 	if max, ok := num(schema, "maxLength"); ok && n > max {
-		v.add(path, "Too big: expected string to have <="+jsNumberString(max)+" characters")
+		v.add(path, "Too big: expected string to have <="+jsvalue.FormatNumber(max)+" characters")
 	}
 	if p, ok := schema["pattern"].(string); ok {
 		if re, err := regexp.Compile(p); err == nil && !re.MatchString(s) {
@@ -437,22 +439,22 @@ func (v *validator) checkString(schema map[string]any, s string, path []string) 
 }
 
 func (v *validator) checkNumber(schema map[string]any, value any, path []string) {
-	f, _ := toNumber(value)
+	f, _ := jsvalue.Number(value)
 	if min, ok := num(schema, "minimum"); ok && f < min {
-		v.add(path, "Too small: expected number to be >="+jsNumberString(min))
+		v.add(path, "Too small: expected number to be >="+jsvalue.FormatNumber(min))
 	}
 	if min, ok := num(schema, "exclusiveMinimum"); ok && f <= min {
-		v.add(path, "Too small: expected number to be >"+jsNumberString(min))
+		v.add(path, "Too small: expected number to be >"+jsvalue.FormatNumber(min))
 	}
 	if max, ok := num(schema, "maximum"); ok && f > max {
-		v.add(path, "Too big: expected number to be <="+jsNumberString(max))
+		v.add(path, "Too big: expected number to be <="+jsvalue.FormatNumber(max))
 	}
 	if max, ok := num(schema, "exclusiveMaximum"); ok && f >= max {
-		v.add(path, "Too big: expected number to be <"+jsNumberString(max))
+		v.add(path, "Too big: expected number to be <"+jsvalue.FormatNumber(max))
 	}
 	if m, ok := num(schema, "multipleOf"); ok && m != 0 {
 		if q := f / m; q != math.Trunc(q) {
-			v.add(path, "Invalid number: must be a multiple of "+jsNumberString(m))
+			v.add(path, "Invalid number: must be a multiple of "+jsvalue.FormatNumber(m))
 		}
 	}
 }
@@ -510,16 +512,10 @@ func checkFormat(format, s string) (string, bool) {
 
 // utf16Len is a JavaScript string's length.
 func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-	}
 	if !utf8.ValidString(s) {
+		// Unlike jsvalue.UTF16Len, a string that is not valid UTF-8
+		// counts runes (astral characters as one).
 		return len([]rune(s))
 	}
-	return n
+	return jsvalue.UTF16Len(s)
 }
