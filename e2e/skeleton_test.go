@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,9 +91,11 @@ func TestWalkingSkeleton(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	event := skeletonEvent("rule-skel", "alert-skel-1")
+	// Alert ids unique in this test binary (-count=N reruns on the same server).
+	alertID, otherID := fmt.Sprintf("alert-skel-%d", alerts.Add(1)), fmt.Sprintf("alert-skel-%d", alerts.Add(1))
+	event := skeletonEvent("rule-skel", alertID)
 	run := p.startAlert(t, event)
-	if want := starter.SummaryWorkflowID(def.ID, "rule-skel", []string{"alert-skel-1"}); run.WorkflowID != want {
+	if want := starter.SummaryWorkflowID(def.ID, "rule-skel", []string{alertID}); run.WorkflowID != want {
 		t.Errorf("workflow ID %q, want %q (derived from definition, rule and alert ids)", run.WorkflowID, want)
 	}
 	if run.Definition != def.ID {
@@ -106,7 +109,7 @@ func TestWalkingSkeleton(t *testing.T) {
 	// The http step really called the outside system, with rendered templates.
 	reqs := echo.received()
 	if len(reqs) != 1 || reqs[0].Method != http.MethodPost || reqs[0].Path != "/echo" || reqs[0].Host != "ws-skel" ||
-		reqs[0].Body["rule"] != "rule-skel" || reqs[0].Body["alert"] != "alert-skel-1" {
+		reqs[0].Body["rule"] != "rule-skel" || reqs[0].Body["alert"] != alertID {
 		t.Errorf("echo server received %+v, want one POST /echo?host=ws-skel with the rule and alert ids", reqs)
 	}
 	if got := get(res.Output, "echoed.host"); got != "ws-skel" {
@@ -151,8 +154,8 @@ func TestWalkingSkeleton(t *testing.T) {
 		t.Errorf("latest run of %s is %s, want the first run %s: the redelivery started a run", run.WorkflowID, got, run.RunID)
 	}
 	// Visibility is eventually consistent: wait until it lists the closed
-	// run, then there must be exactly one execution of the definition.
-	query := "WorkflowType = '" + def.ID + "'"
+	// run, then there must be exactly one execution with this workflow ID.
+	query := "WorkflowId = '" + run.WorkflowID + "'"
 	var listed []string
 	deadline := time.Now().Add(pollTimeout)
 	for {
@@ -176,7 +179,7 @@ func TestWalkingSkeleton(t *testing.T) {
 	}
 
 	// A different alert of the same rule is a new run.
-	other := p.startAlert(t, skeletonEvent("rule-skel", "alert-skel-2"))
+	other := p.startAlert(t, skeletonEvent("rule-skel", otherID))
 	if other.WorkflowID == run.WorkflowID {
 		t.Errorf("a different alert got the same workflow ID %s", other.WorkflowID)
 	}
