@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones also on hosts without tzdata (static container image)
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 const defaultDateFormat = "%A, %B %-e, %Y at %-l:%M %P %z"
@@ -95,7 +97,7 @@ func dateLocation(tz any) *time.Location {
 	if isNil(tz) {
 		return time.UTC
 	}
-	if f, ok := num(tz); ok {
+	if f, ok := jsvalue.Number(tz); ok {
 		if math.IsNaN(f) {
 			return time.UTC
 		}
@@ -170,10 +172,10 @@ func (f *fctx) parseDate(v any, tz any) (time.Time, bool) {
 func fDate(f *fctx, v any, args []any) (any, error) {
 	size := 0
 	if s, ok := v.(string); ok {
-		size += jsLen(s)
+		size += jsvalue.UTF16Len(s)
 	}
 	if s, ok := toValue(arg(args, 0)).(string); ok {
-		size += jsLen(s)
+		size += jsvalue.UTF16Len(s)
 	}
 	if err := f.c.useMem(size); err != nil {
 		return nil, err
@@ -262,7 +264,7 @@ func strftime(t time.Time, format string) string {
 		if strings.Contains(flags, "-") {
 			padWidth = 0
 		}
-		if n := padWidth - jsLen(out); n > 0 && n < 1024 {
+		if n := padWidth - jsvalue.UTF16Len(out); n > 0 && n < 1024 {
 			out = strings.Repeat(padChar, n) + out
 		}
 		return out

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // fctx is what a filter implementation receives besides its input and
@@ -137,7 +139,7 @@ func builtinFilters() map[string]filterFunc {
 func strFn(fn func(string) string) filterFunc {
 	return func(f *fctx, v any, _ []any) (any, error) {
 		s := Stringify(v)
-		if err := f.c.useMem(jsLen(s)); err != nil {
+		if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 			return nil, err
 		}
 		return fn(s), nil
@@ -149,7 +151,7 @@ func fAppend(f *fctx, v any, args []any) (any, error) {
 		return nil, newError("append expect 2 arguments")
 	}
 	l, r := Stringify(v), Stringify(args[0])
-	if err := f.c.useMem(jsLen(l) + jsLen(r)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(l) + jsvalue.UTF16Len(r)); err != nil {
 		return nil, err
 	}
 	return l + r, nil
@@ -160,7 +162,7 @@ func fPrepend(f *fctx, v any, args []any) (any, error) {
 		return nil, newError("prepend expect 2 arguments")
 	}
 	l, r := Stringify(v), Stringify(args[0])
-	if err := f.c.useMem(jsLen(l) + jsLen(r)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(l) + jsvalue.UTF16Len(r)); err != nil {
 		return nil, err
 	}
 	return r + l, nil
@@ -168,7 +170,7 @@ func fPrepend(f *fctx, v any, args []any) (any, error) {
 
 func fCapitalize(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	if s == "" {
@@ -188,43 +190,43 @@ func charSet(chars string) map[string]bool {
 
 func fStrip(f *fctx, v any, args []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	if hasArg(args, 0) && !isFalsy(args[0]) && Stringify(args[0]) != "" {
 		set := charSet(Stringify(args[0]))
 		return strings.TrimFunc(s, func(r rune) bool { return set[string(r)] }), nil
 	}
-	return strings.TrimFunc(s, isJSSpace), nil
+	return strings.TrimFunc(s, jsvalue.IsSpace), nil
 }
 
 func fLstrip(f *fctx, v any, args []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	if hasArg(args, 0) && !isFalsy(args[0]) && Stringify(args[0]) != "" {
 		set := charSet(Stringify(args[0]))
 		return strings.TrimLeftFunc(s, func(r rune) bool { return set[string(r)] }), nil
 	}
-	return strings.TrimLeftFunc(s, isJSSpace), nil
+	return strings.TrimLeftFunc(s, jsvalue.IsSpace), nil
 }
 
 func fRstrip(f *fctx, v any, args []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	if hasArg(args, 0) && !isFalsy(args[0]) && Stringify(args[0]) != "" {
 		set := charSet(Stringify(args[0]))
 		return strings.TrimRightFunc(s, func(r rune) bool { return set[string(r)] }), nil
 	}
-	return strings.TrimRightFunc(s, isJSSpace), nil
+	return strings.TrimRightFunc(s, jsvalue.IsSpace), nil
 }
 
 func fStripNewlines(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", ""), "\n", ""), nil
@@ -232,7 +234,7 @@ func fStripNewlines(f *fctx, v any, _ []any) (any, error) {
 
 func fNewlineToBr(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
@@ -243,7 +245,7 @@ func fNewlineToBr(f *fctx, v any, _ []any) (any, error) {
 // linear pass (LiquidJS's current O(n) implementation).
 func fStripHTML(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	var b strings.Builder
@@ -297,15 +299,15 @@ func fTruncate(f *fctx, v any, args []any) (any, error) {
 	if hasArg(args, 1) {
 		o = Stringify(args[1])
 	}
-	if err := f.c.useMem(jsLen(s) + jsLen(o)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s) + jsvalue.UTF16Len(o)); err != nil {
 		return nil, err
 	}
-	if jsLen(s) <= l {
+	if jsvalue.UTF16Len(s) <= l {
 		return v, nil
 	}
-	end := l - jsLen(o)
+	end := l - jsvalue.UTF16Len(o)
 	if end < 0 {
-		end = max(jsLen(s)+end, 0)
+		end = max(jsvalue.UTF16Len(s)+end, 0)
 	}
 	return jsSubstr(s, 0, end) + o, nil
 }
@@ -322,7 +324,7 @@ func fTruncatewords(f *fctx, v any, args []any) (any, error) {
 	if hasArg(args, 1) {
 		o = Stringify(args[1])
 	}
-	if err := f.c.useMem(jsLen(s) + jsLen(o)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s) + jsvalue.UTF16Len(o)); err != nil {
 		return nil, err
 	}
 	arr := reWhitespace.Split(s, -1)
@@ -339,7 +341,7 @@ func fTruncatewords(f *fctx, v any, args []any) (any, error) {
 func fReplace(f *fctx, v any, args []any) (any, error) {
 	s, pat, rep := Stringify(v), Stringify(arg(args, 0)), Stringify(arg(args, 1))
 	parts := jsSplit(s, pat)
-	size := jsLen(s) + (len(parts)-1)*(jsLen(rep)-jsLen(pat))
+	size := jsvalue.UTF16Len(s) + (len(parts)-1)*(jsvalue.UTF16Len(rep)-jsvalue.UTF16Len(pat))
 	if err := f.c.useMem(size); err != nil {
 		return nil, err
 	}
@@ -348,7 +350,7 @@ func fReplace(f *fctx, v any, args []any) (any, error) {
 
 func fReplaceFirst(f *fctx, v any, args []any) (any, error) {
 	s, pat, rep := Stringify(v), Stringify(arg(args, 0)), Stringify(arg(args, 1))
-	if err := f.c.useMem(jsLen(s) + jsLen(pat) + jsLen(rep)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s) + jsvalue.UTF16Len(pat) + jsvalue.UTF16Len(rep)); err != nil {
 		return nil, err
 	}
 	return strings.Replace(s, pat, rep, 1), nil
@@ -356,7 +358,7 @@ func fReplaceFirst(f *fctx, v any, args []any) (any, error) {
 
 func fReplaceLast(f *fctx, v any, args []any) (any, error) {
 	s, pat, rep := Stringify(v), Stringify(arg(args, 0)), Stringify(arg(args, 1))
-	if err := f.c.useMem(jsLen(s) + jsLen(pat) + jsLen(rep)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s) + jsvalue.UTF16Len(pat) + jsvalue.UTF16Len(rep)); err != nil {
 		return nil, err
 	}
 	i := strings.LastIndex(s, pat)
@@ -368,7 +370,7 @@ func fReplaceLast(f *fctx, v any, args []any) (any, error) {
 
 func fRemove(f *fctx, v any, args []any) (any, error) {
 	s, pat := Stringify(v), Stringify(arg(args, 0))
-	if err := f.c.useMem(jsLen(s) + jsLen(pat)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s) + jsvalue.UTF16Len(pat)); err != nil {
 		return nil, err
 	}
 	return strings.Join(jsSplit(s, pat), ""), nil
@@ -376,7 +378,7 @@ func fRemove(f *fctx, v any, args []any) (any, error) {
 
 func fRemoveFirst(f *fctx, v any, args []any) (any, error) {
 	s, pat := Stringify(v), Stringify(arg(args, 0))
-	if err := f.c.useMem(jsLen(s) + jsLen(pat)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s) + jsvalue.UTF16Len(pat)); err != nil {
 		return nil, err
 	}
 	return strings.Replace(s, pat, "", 1), nil
@@ -384,7 +386,7 @@ func fRemoveFirst(f *fctx, v any, args []any) (any, error) {
 
 func fRemoveLast(f *fctx, v any, args []any) (any, error) {
 	s, pat := Stringify(v), Stringify(arg(args, 0))
-	if err := f.c.useMem(jsLen(s) + jsLen(pat)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s) + jsvalue.UTF16Len(pat)); err != nil {
 		return nil, err
 	}
 	i := strings.LastIndex(s, pat)
@@ -397,7 +399,7 @@ func fRemoveLast(f *fctx, v any, args []any) (any, error) {
 // jsSplit is String.prototype.split(sep) for a string separator.
 func jsSplit(s, sep string) []string {
 	if sep == "" {
-		if isASCII(s) {
+		if jsvalue.IsASCII(s) {
 			out := make([]string, len(s))
 			for i := range s {
 				out[i] = s[i : i+1]
@@ -416,7 +418,7 @@ func jsSplit(s, sep string) []string {
 
 func fSplit(f *fctx, v any, args []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	sep := Stringify(arg(args, 0))
@@ -439,7 +441,7 @@ var htmlUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", 
 
 func fEscape(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	return htmlEscaper.Replace(s), nil
@@ -447,7 +449,7 @@ func fEscape(f *fctx, v any, _ []any) (any, error) {
 
 func fEscapeOnce(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(2 * jsLen(s)); err != nil {
+	if err := f.c.useMem(2 * jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	return htmlEscaper.Replace(htmlUnescaper.Replace(s)), nil
@@ -556,7 +558,7 @@ func fURLDecode(f *fctx, v any, _ []any) (any, error) {
 
 func fBase64Encode(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	return base64.StdEncoding.EncodeToString([]byte(s)), nil
@@ -564,7 +566,7 @@ func fBase64Encode(f *fctx, v any, _ []any) (any, error) {
 
 func fBase64Decode(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	// Node's Buffer.from(s, 'base64') is lenient: it ignores invalid
@@ -605,7 +607,7 @@ var (
 // fSlugify follows Jekyll/LiquidJS slugify(str, mode = "default", cased = false).
 func fSlugify(f *fctx, v any, args []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	mode := "default"
@@ -671,7 +673,7 @@ var latinFold = func() map[rune]string {
 
 func fNormalizeWhitespace(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	return reWhitespace.ReplaceAllString(s, " "), nil
@@ -684,10 +686,10 @@ func isCJK(r rune) bool {
 
 func fNumberOfWords(f *fctx, v any, args []any) (any, error) {
 	s := Stringify(v)
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
-	s = strings.TrimFunc(s, isJSSpace)
+	s = strings.TrimFunc(s, jsvalue.IsSpace)
 	if s == "" {
 		return float64(0), nil
 	}
@@ -737,9 +739,9 @@ func fArrayToSentence(f *fctx, v any, args []any) (any, error) {
 	size := 0
 	for i, e := range arr {
 		strs[i] = joinElem(e)
-		size += jsLen(strs[i])
+		size += jsvalue.UTF16Len(strs[i])
 	}
-	if err := f.c.useMem(size + len(arr) + jsLen(connector)); err != nil {
+	if err := f.c.useMem(size + len(arr) + jsvalue.UTF16Len(connector)); err != nil {
 		return nil, err
 	}
 	switch len(arr) {
@@ -771,10 +773,10 @@ func fJoin(f *fctx, v any, args []any) (any, error) {
 		sep = Stringify(args[0])
 	}
 	strs := make([]string, len(arr))
-	size := jsLen(sep) * max(len(arr)-1, 0)
+	size := jsvalue.UTF16Len(sep) * max(len(arr)-1, 0)
 	for i, e := range arr {
 		strs[i] = joinElem(e)
-		size += jsLen(strs[i])
+		size += jsvalue.UTF16Len(strs[i])
 	}
 	if err := f.c.useMem(size); err != nil {
 		return nil, err
@@ -800,7 +802,7 @@ func fLast(f *fctx, v any, _ []any) (any, error) {
 		if x == "" {
 			return undef, nil
 		}
-		return jsCharAt(x, jsLen(x)-1), nil
+		return jsCharAt(x, jsvalue.UTF16Len(x)-1), nil
 	}
 	return "", nil
 }
@@ -847,7 +849,7 @@ func caseInsensitiveCompare(a, b any) int {
 		return -1
 	}
 	as, bs := strings.ToLower(jsString(a)), strings.ToLower(jsString(b))
-	return compareUTF16(as, bs)
+	return jsvalue.CompareUTF16(as, bs)
 }
 
 func (f *fctx) pathValue(item any, path string) any {
@@ -896,7 +898,7 @@ func fSortNatural(f *fctx, v any, args []any) (any, error) {
 func fSize(f *fctx, v any, _ []any) (any, error) {
 	switch x := norm(v).(type) {
 	case string:
-		return float64(jsLen(x)), nil
+		return float64(jsvalue.UTF16Len(x)), nil
 	case []any:
 		return float64(len(x)), nil
 	case map[string]any:
@@ -1033,7 +1035,7 @@ func fSlice(f *fctx, v any, args []any) (any, error) {
 		return append([]any{}, jsSliceArr(arr, begin, begin+length)...), nil
 	}
 	s := Stringify(v)
-	n := jsLen(s)
+	n := jsvalue.UTF16Len(s)
 	if begin < 0 {
 		begin += n
 	}
@@ -1182,7 +1184,7 @@ func keyOf(v any) groupKey {
 	case map[string]any:
 		return groupKey{kind: 'm', p: mapPtr(x)}
 	}
-	if n, ok := num(v); ok {
+	if n, ok := jsvalue.Number(v); ok {
 		if math.IsNaN(n) {
 			return groupKey{kind: 'N'}
 		}
@@ -1331,7 +1333,7 @@ func isJSTruthy(v any) bool {
 	case string:
 		return x != ""
 	}
-	if n, ok := num(v); ok {
+	if n, ok := jsvalue.Number(v); ok {
 		return n != 0 && !math.IsNaN(n)
 	}
 	return true
@@ -1500,7 +1502,7 @@ func fJSON(f *fctx, v any, args []any) (any, error) {
 	if !ok {
 		return undef, nil
 	}
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -1513,7 +1515,7 @@ func fJSONParse(f *fctx, v any, _ []any) (any, error) {
 	if !ok {
 		return v, nil
 	}
-	if err := f.c.useMem(jsLen(s)); err != nil {
+	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
 		return nil, err
 	}
 	out, err := jsonParse(s)

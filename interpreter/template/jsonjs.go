@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 var errJSONTooDeep = errors.New("Maximum call stack size exceeded")
@@ -28,12 +30,12 @@ func jsonStringify(v any, indent string) (string, bool, error) {
 func jsonIndent(space any) string {
 	space = toValue(space)
 	if s, ok := space.(string); ok {
-		if jsLen(s) > 10 {
+		if jsvalue.UTF16Len(s) > 10 {
 			return jsSubstr(s, 0, 10)
 		}
 		return s
 	}
-	if f, ok := num(space); ok {
+	if f, ok := jsvalue.Number(space); ok {
 		n := int(math.Min(10, math.Max(0, math.Trunc(f))))
 		return strings.Repeat(" ", n)
 	}
@@ -138,7 +140,7 @@ func writeJSON(b *strings.Builder, v any, indent, cur string, depth int) (bool, 
 		b.WriteByte('}')
 		return true, nil
 	}
-	if f, ok := num(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return writeJSON(b, f, indent, cur, depth)
 	}
 	b.WriteString("{}")

@@ -3,6 +3,8 @@ package template
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 type tokKind uint8
@@ -25,7 +27,7 @@ type token struct {
 }
 
 func snapshotAt(s string) string {
-	if jsLen(s) > 32 {
+	if jsvalue.UTF16Len(s) > 32 {
 		s = jsSubstr(s, 0, 29) + "..."
 	}
 	b, _ := json.Marshal(s)

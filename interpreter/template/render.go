@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // Error is a template parse or render failure. Message is the user-facing
@@ -429,7 +431,7 @@ func (n *counterNode) render(c *renderCtx, b *strings.Builder) error {
 	if !ok {
 		cur = norm(c.env[n.name])
 	}
-	f, isNum := num(cur)
+	f, isNum := jsvalue.Number(cur)
 	if !isNum {
 		f = 0
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // scanner tokenizes Liquid expressions the way the LiquidJS Tokenizer does.
@@ -70,7 +72,7 @@ func (s *scanner) remaining() string { return s.s[s.p:] }
 
 func (s *scanner) snapshot() string {
 	rest := s.s[s.p:]
-	if jsLen(rest) > 32 {
+	if jsvalue.UTF16Len(rest) > 32 {
 		rest = jsSubstr(rest, 0, 29) + "..."
 	}
 	b, _ := json.Marshal(rest)

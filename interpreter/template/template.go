@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // Options configures an Engine. Zero values take the defaults.
@@ -171,7 +173,7 @@ func (e *Engine) RenderString(tpl string, ctx map[string]any) (string, error) {
 
 // parse parses (or fetches from the cache) a template.
 func (e *Engine) parse(tpl string) ([]node, error) {
-	if jsLen(tpl) > e.opts.ParseLimit {
+	if jsvalue.UTF16Len(tpl) > e.opts.ParseLimit {
 		return nil, &Error{Message: msgParseLimit}
 	}
 	if !ContainsTemplate(tpl) {
@@ -228,7 +230,7 @@ func (e *Engine) Evaluate(expr string, ctx map[string]any) (any, error) {
 // expressionSource extracts the expression between the first "{{" and the
 // last "}}" exactly like Kibana (including JS substring's argument swap).
 func expressionSource(tpl string) (string, bool) {
-	t := strings.TrimFunc(tpl, isJSSpace)
+	t := strings.TrimFunc(tpl, jsvalue.IsSpace)
 	open := strings.Index(t, "{{")
 	closeIdx := strings.LastIndex(t, "}}")
 	if open < 0 || closeIdx < 0 {
@@ -238,7 +240,7 @@ func expressionSource(tpl string) (string, bool) {
 	if a > b {
 		a, b = b, a
 	}
-	return strings.TrimFunc(t[a:b], isJSSpace), true
+	return strings.TrimFunc(t[a:b], jsvalue.IsSpace), true
 }
 
 func (e *Engine) evaluateTemplate(tpl string, ctx map[string]any) (any, error) {

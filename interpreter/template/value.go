@@ -5,11 +5,11 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // undefinedT is JavaScript's `undefined` inside the engine: the value of a
@@ -77,45 +77,8 @@ func isFalsy(v any) bool {
 
 func isTruthy(v any) bool { return !isFalsy(v) }
 
-// num converts any Go numeric type to float64.
-func num(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float32:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int16:
-		return float64(n), true
-	case int8:
-		return float64(n), true
-	case uint:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
-	case uint32:
-		return float64(n), true
-	case uint16:
-		return float64(n), true
-	case uint8:
-		return float64(n), true
-	case json.Number:
-		f, err := strconv.ParseFloat(string(n), 64)
-		if err != nil {
-			return math.NaN(), true
-		}
-		return f, true
-	}
-	return 0, false
-}
-
 func isNumber(v any) bool {
-	_, ok := num(v)
+	_, ok := jsvalue.Number(v)
 	return ok
 }
 
@@ -133,7 +96,7 @@ func norm(v any) any {
 		}
 		return *x
 	case json.Number:
-		f, _ := num(x)
+		f, _ := jsvalue.Number(x)
 		return f
 	case []string:
 		out := make([]any, len(x))
@@ -148,7 +111,7 @@ func norm(v any) any {
 		}
 		return out
 	}
-	if f, ok := num(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return f
 	}
 	rv := reflect.ValueOf(v)
@@ -213,38 +176,13 @@ func sortedKeys(m map[string]any) []string {
 // ---------------------------------------------------------------------------
 // Strings with JavaScript (UTF-16) length semantics.
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// jsLen is String.prototype.length: the number of UTF-16 code units.
-func jsLen(s string) int {
-	if isASCII(s) {
-		return len(s)
-	}
-	n := 0
-	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
 func toUnits(s string) []uint16 { return utf16.Encode([]rune(s)) }
 
 func fromUnits(u []uint16) string { return string(utf16.Decode(u)) }
 
 // jsSubstr returns the UTF-16 code units [start,end) of s (bounds clamped).
 func jsSubstr(s string, start, end int) string {
-	if isASCII(s) {
+	if jsvalue.IsASCII(s) {
 		n := len(s)
 		start, end = clamp(start, 0, n), clamp(end, 0, n)
 		if start >= end {
@@ -279,66 +217,13 @@ func clamp(v, lo, hi int) int {
 // ---------------------------------------------------------------------------
 // Numbers.
 
-// FormatNumber formats f like JavaScript's String(n).
-func FormatNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		return "0"
-	}
-	neg := f < 0
-	if neg {
-		f = -f
-	}
-	// Fast path for integers that print without exponent.
-	var s string
-	if f < 1e21 && f == math.Trunc(f) {
-		s = strconv.FormatFloat(f, 'f', -1, 64)
-	} else {
-		e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-		mant, expStr, _ := strings.Cut(e, "e")
-		digits := strings.Replace(mant, ".", "", 1)
-		exp, _ := strconv.Atoi(expStr)
-		k := len(digits)
-		n := exp + 1
-		switch {
-		case k <= n && n <= 21:
-			s = digits + strings.Repeat("0", n-k)
-		case 0 < n && n <= 21:
-			s = digits[:n] + "." + digits[n:]
-		case -6 < n && n <= 0:
-			s = "0." + strings.Repeat("0", -n) + digits
-		default:
-			sign := "+"
-			if n-1 < 0 {
-				sign = "-"
-			}
-			ev := n - 1
-			if ev < 0 {
-				ev = -ev
-			}
-			if k == 1 {
-				s = digits + "e" + sign + strconv.Itoa(ev)
-			} else {
-				s = digits[:1] + "." + digits[1:] + "e" + sign + strconv.Itoa(ev)
-			}
-		}
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
-}
+// FormatNumber formats f like JavaScript's String(n); see jsvalue.FormatNumber.
+func FormatNumber(f float64) string { return jsvalue.FormatNumber(f) }
 
 // jsToNumber is JavaScript's Number(v).
 func jsToNumber(v any) float64 {
 	v = toValue(v)
-	if f, ok := num(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return f
 	}
 	switch x := v.(type) {
@@ -352,66 +237,13 @@ func jsToNumber(v any) float64 {
 		}
 		return 0
 	case string:
-		return stringToNumber(x)
+		return jsvalue.StringToNumber(x)
 	case []any:
-		return stringToNumber(jsString(x))
+		return jsvalue.StringToNumber(jsString(x))
 	case time.Time:
 		return float64(x.UnixMilli())
 	}
 	return math.NaN()
-}
-
-func stringToNumber(s string) float64 {
-	s = strings.TrimFunc(s, isJSSpace)
-	if s == "" {
-		return 0
-	}
-	switch s {
-	case "Infinity", "+Infinity":
-		return math.Inf(1)
-	case "-Infinity":
-		return math.Inf(-1)
-	}
-	if len(s) > 2 && s[0] == '0' {
-		base := 0
-		switch s[1] {
-		case 'x', 'X':
-			base = 16
-		case 'o', 'O':
-			base = 8
-		case 'b', 'B':
-			base = 2
-		}
-		if base != 0 {
-			n, err := strconv.ParseUint(s[2:], base, 64)
-			if err != nil {
-				return math.NaN()
-			}
-			return float64(n)
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-			return math.NaN()
-		}
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return f
-		}
-		return math.NaN()
-	}
-	return f
-}
-
-func isJSSpace(r rune) bool {
-	switch r {
-	case ' ', '\t', '\n', '\v', '\f', '\r', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
-		return true
-	}
-	return r >= 0x2000 && r <= 0x200a
 }
 
 // toNumber is LiquidJS toNumber: `+v || 0`.
@@ -497,7 +329,7 @@ func jsString(v any) string {
 	case map[string]any, *forloopDrop:
 		return "[object Object]"
 	}
-	if f, ok := num(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return FormatNumber(f)
 	}
 	nv := norm(v)
@@ -540,7 +372,7 @@ func dropEquals(d, other any) bool {
 			return true
 		}
 		if s, ok := other.(string); ok {
-			return strings.TrimFunc(s, isJSSpace) == ""
+			return strings.TrimFunc(s, jsvalue.IsSpace) == ""
 		}
 		return emptyEquals(other)
 	case emptyDrop:
@@ -588,8 +420,8 @@ func equals(a, b any) bool {
 
 // strictEquals is JavaScript ===.
 func strictEquals(a, b any) bool {
-	if fa, ok := num(a); ok {
-		fb, ok := num(b)
+	if fa, ok := jsvalue.Number(a); ok {
+		fb, ok := jsvalue.Number(b)
 		return ok && fa == fb
 	}
 	switch x := a.(type) {
@@ -654,7 +486,7 @@ func jsCompare(a, b any) (int, bool) {
 	as, aok := a.(string)
 	bs, bok := b.(string)
 	if aok && bok {
-		return compareUTF16(as, bs), true
+		return jsvalue.CompareUTF16(as, bs), true
 	}
 	fa, fb := jsToNumber(a), jsToNumber(b)
 	if math.IsNaN(fa) || math.IsNaN(fb) {
@@ -667,29 +499,6 @@ func jsCompare(a, b any) (int, bool) {
 		return 1, true
 	}
 	return 0, true
-}
-
-// compareUTF16 compares strings by UTF-16 code units like JavaScript.
-func compareUTF16(a, b string) int {
-	if isASCII(a) && isASCII(b) {
-		return strings.Compare(a, b)
-	}
-	ua, ub := toUnits(a), toUnits(b)
-	for i := 0; i < len(ua) && i < len(ub); i++ {
-		if ua[i] != ub[i] {
-			if ua[i] < ub[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case len(ua) < len(ub):
-		return -1
-	case len(ua) > len(ub):
-		return 1
-	}
-	return 0
 }
 
 func jsLess(a, b any) bool {
@@ -782,7 +591,7 @@ func readProperty(obj, key any) any {
 	case undefinedT:
 		return undef
 	case []any:
-		if f, ok := num(key); ok {
+		if f, ok := jsvalue.Number(key); ok {
 			return arrayElement(o, f)
 		}
 		k := propertyKey(key)
@@ -814,7 +623,7 @@ func readProperty(obj, key any) any {
 		}
 		return undef
 	case string:
-		if f, ok := num(key); ok {
+		if f, ok := jsvalue.Number(key); ok {
 			if f != math.Trunc(f) || f < 0 {
 				return undef
 			}
@@ -826,7 +635,7 @@ func readProperty(obj, key any) any {
 		k := propertyKey(key)
 		switch k {
 		case "length", "size":
-			return float64(jsLen(o))
+			return float64(jsvalue.UTF16Len(o))
 		}
 		if i, ok := canonicalIndex(k); ok {
 			if c := jsCharAt(o, i); c != "" {
@@ -899,7 +708,7 @@ func needsExport(v any, depth int) bool {
 	case undefinedT, nullDrop, emptyDrop, blankDrop, *forloopDrop, time.Time:
 		return true
 	}
-	if f, ok := num(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return math.IsNaN(f) || math.IsInf(f, 0)
 	}
 	return false
@@ -941,7 +750,7 @@ func doExport(v any, depth int) any {
 		}
 		return out
 	}
-	if f, ok := num(v); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+	if f, ok := jsvalue.Number(v); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
 		return nil
 	}
 	return v
