@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 // DecodeJSON parses b into a JSON-like value (nil, bool, string, float64,
@@ -40,24 +42,11 @@ func JSONLike(v any) (any, error) {
 	return DecodeJSON(b)
 }
 
-// Float reads a number from a JSON-like value (float64, ints, json.Number,
-// or a numeric string).
+// Float reads a number from a JSON-like value (any Go number kind, a
+// json.Number or a numeric string); a malformed json.Number or string is
+// not a number.
 func Float(v any) (float64, bool) {
 	switch n := v.(type) {
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case uint:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
 	case json.Number:
 		f, err := n.Float64()
 		return f, err == nil
@@ -65,7 +54,7 @@ func Float(v any) (float64, bool) {
 		f, err := strconv.ParseFloat(n, 64)
 		return f, err == nil
 	}
-	return 0, false
+	return jsvalue.Number(v)
 }
 
 // Int reads an integral number from a JSON-like value.
@@ -114,32 +103,9 @@ func Stringify(v any) string {
 	return fmt.Sprint(v)
 }
 
-// FormatNumber formats f like JavaScript's Number.prototype.toString.
-func FormatNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		return "0"
-	}
-	abs := math.Abs(f)
-	if abs >= 1e21 || abs < 1e-6 {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		// Go writes e+21 / e-07; JavaScript writes e+21 / e-7.
-		if i := bytes.IndexByte([]byte(s), 'e'); i >= 0 {
-			mant, exp := s[:i], s[i+1:]
-			sign := exp[0]
-			digits := bytes.TrimLeft([]byte(exp[1:]), "0")
-			return mant + "e" + string(sign) + string(digits)
-		}
-		return s
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
+// FormatNumber formats f like JavaScript's Number.prototype.toString; see
+// jsvalue.FormatNumber.
+func FormatNumber(f float64) string { return jsvalue.FormatNumber(f) }
 
 // StringSlice reads a list of strings from a JSON-like value: a []any of
 // scalars, a []string, or a single non-empty string.
