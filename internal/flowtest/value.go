@@ -3,11 +3,11 @@ package flowtest
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
+	"github.com/secflow/secflow/interpreter/jsvalue"
 	"gopkg.in/yaml.v3"
 )
 
@@ -77,53 +77,14 @@ func normalize(v any) (any, error) {
 	return nil, fmt.Errorf("unsupported value %T", v)
 }
 
-// number returns v as a float64 when it is a number of any Go kind.
+// number returns v as a float64 when it is a number of any Go kind; a
+// malformed json.Number is not a number.
 func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case json.Number:
+	if x, ok := v.(json.Number); ok {
 		f, err := x.Float64()
 		return f, err == nil
 	}
-	return 0, false
-}
-
-// jsNumber formats f as JavaScript's String(n) does.
-func jsNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		return "0"
-	}
-	abs := math.Abs(f)
-	if abs >= 1e21 || abs < 1e-6 {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		// Go writes e+21 / e-07; JavaScript writes e+21 / e-7.
-		for i := 0; i < len(s); i++ {
-			if s[i] == 'e' && i+2 < len(s) && s[i+2] == '0' {
-				s = s[:i+2] + s[i+3:]
-				break
-			}
-		}
-		return s
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	return jsvalue.Number(v)
 }
 
 // text is the string form a `matches` matcher tests: strings as they are,
@@ -138,7 +99,7 @@ func text(v any) string {
 		return strconv.FormatBool(x)
 	}
 	if f, ok := number(v); ok {
-		return jsNumber(f)
+		return jsvalue.FormatNumber(f)
 	}
 	return show(v)
 }
@@ -175,7 +136,7 @@ func cut(s string, n int, last bool) string {
 
 func showFull(v any) string {
 	if f, ok := number(v); ok {
-		return jsNumber(f)
+		return jsvalue.FormatNumber(f)
 	}
 	if m, ok := v.(*matcher); ok {
 		return m.String()
