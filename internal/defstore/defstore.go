@@ -217,6 +217,14 @@ func fingerprint(dir string) (string, error) {
 // skipping *.test.yaml / *.test.yml (flow tests) and hidden directories.
 // The result is sorted and free of duplicates.
 func Files(paths ...string) ([]string, error) {
+	return FilesMatching(IsDefinitionFile, paths...)
+}
+
+// FilesMatching expands paths into files: a file is taken as given; a
+// directory is walked recursively for files whose base name satisfies
+// match, skipping hidden directories below it. The result is sorted and
+// free of duplicates.
+func FilesMatching(match func(name string) bool, paths ...string) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, root := range paths {
@@ -241,7 +249,7 @@ func Files(paths ...string) ([]string, error) {
 				}
 				return nil
 			}
-			if IsDefinitionFile(d.Name()) && !seen[p] {
+			if match(d.Name()) && !seen[p] {
 				seen[p] = true
 				out = append(out, p)
 			}

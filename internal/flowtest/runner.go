@@ -2,12 +2,10 @@ package flowtest
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -116,42 +114,7 @@ func (c CaseResult) Passed() bool { return len(c.Failures) == 0 }
 // name: files as given, directories walked recursively (hidden
 // directories skipped). The result is sorted.
 func Discover(paths ...string) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	for _, root := range paths {
-		info, err := os.Stat(root)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", root, err)
-		}
-		if !info.IsDir() {
-			if !seen[root] {
-				seen[root] = true
-				out = append(out, root)
-			}
-			continue
-		}
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if p != root && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if IsTestFile(d.Name()) && !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("walking %s: %w", root, err)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return defstore.FilesMatching(IsTestFile, paths...)
 }
 
 // IsTestFile reports whether a file name is a workflow test.
