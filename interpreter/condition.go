@@ -1,7 +1,6 @@
 package interpreter
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/secflow/secflow/interpreter/jsvalue"
 	"github.com/secflow/secflow/interpreter/kql"
 	"github.com/secflow/secflow/interpreter/step"
 	"github.com/secflow/secflow/interpreter/template"
@@ -78,18 +78,11 @@ func conditionOf(tpl *template.Engine, now time.Time, cond any, ctx map[string]a
 	}
 }
 
-// jsTypeOf returns JavaScript's typeof for a JSON-like value.
+// jsTypeOf returns JavaScript's typeof for a JSON-like value, where nil is
+// a missing value (undefined); see jsvalue.TypeOf.
 func jsTypeOf(v any) string {
-	switch v.(type) {
-	case nil:
+	if v == nil {
 		return "undefined"
-	case bool:
-		return "boolean"
-	case string:
-		return "string"
-	case float64, float32, int, int64, int32, json.Number:
-		return "number"
-	default:
-		return "object"
 	}
+	return jsvalue.TypeOf(v)
 }
