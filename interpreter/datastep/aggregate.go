@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/secflow/secflow/interpreter/jsvalue"
 )
 
 const maxAggregateItems = 100000
@@ -122,10 +124,10 @@ func parseBuckets(raw any) (*bucketConfig, error) {
 	for _, r := range ranges {
 		rm, _ := r.(map[string]any)
 		var br bucketRange
-		if f, ok := toFloat(rm["from"]); ok {
+		if f, ok := jsvalue.Number(rm["from"]); ok {
 			br.from = &f
 		}
-		if f, ok := toFloat(rm["to"]); ok {
+		if f, ok := jsvalue.Number(rm["to"]); ok {
 			br.to = &f
 		}
 		if l, ok := rm["label"].(string); ok {
@@ -138,7 +140,7 @@ func parseBuckets(raw any) (*bucketConfig, error) {
 
 func (b *bucketConfig) assign(item any) (string, bool) {
 	v, _ := getFieldValue(item, b.field)
-	f, ok := toFloat(v)
+	f, ok := jsvalue.Number(v)
 	if !ok || math.IsNaN(f) {
 		return "", false
 	}
@@ -168,7 +170,7 @@ func computeMetric(items []any, m metric) any {
 	var vals []float64
 	for _, it := range items {
 		v, _ := getFieldValue(it, m.field)
-		if f, ok := toFloat(v); ok && !math.IsNaN(f) {
+		if f, ok := jsvalue.Number(v); ok && !math.IsNaN(f) {
 			vals = append(vals, f)
 		}
 	}
@@ -205,8 +207,8 @@ func computeMetric(items []any, m metric) any {
 
 // compareValues orders two scalar values like JavaScript's < and >.
 func compareValues(a, b any) int {
-	fa, aNum := toFloat(a)
-	fb, bNum := toFloat(b)
+	fa, aNum := jsvalue.Number(a)
+	fb, bNum := jsvalue.Number(b)
 	if aNum && bNum {
 		switch {
 		case fa < fb:
@@ -227,7 +229,7 @@ func runAggregate(c Call) (any, error) {
 	}
 	arr, ok := items.([]any)
 	if !ok {
-		return nil, fail("Expected items to be an array, but received %s.", jsTypeOf(items))
+		return nil, fail("Expected items to be an array, but received %s.", jsvalue.TypeOf(items))
 	}
 	if len(arr) == 0 {
 		return []any{}, nil
@@ -260,7 +262,7 @@ func runAggregate(c Call) (any, error) {
 		order, _ = in["sort_order"].(string)
 	}
 	limit := 0
-	if f, ok := toFloat(in["limit"]); ok && f > 0 {
+	if f, ok := jsvalue.Number(in["limit"]); ok && f > 0 {
 		limit = int(math.Ceil(f))
 	}
 

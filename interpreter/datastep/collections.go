@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/secflow/secflow/interpreter/jsvalue"
 	"github.com/secflow/secflow/interpreter/template"
 )
 
@@ -24,7 +25,7 @@ func runMap(c Call) (any, error) {
 	arr, isArr := items.([]any)
 	obj, isObj := items.(map[string]any)
 	if !isArr && !isObj {
-		return nil, fail("Expected items to be an array or object, but received %s. Please provide an array or object to map.", jsTypeOf(items))
+		return nil, fail("Expected items to be an array or object, but received %s. Please provide an array or object to map.", jsvalue.TypeOf(items))
 	}
 	if isObj {
 		arr = []any{obj}
@@ -329,7 +330,7 @@ func (c Call) itemsArray(verb string) ([]any, error) {
 	}
 	arr, ok := items.([]any)
 	if !ok {
-		return nil, fail("Expected items to be an array, but received %s. Please provide an array to %s.", jsTypeOf(items), verb)
+		return nil, fail("Expected items to be an array, but received %s. Please provide an array to %s.", jsvalue.TypeOf(items), verb)
 	}
 	return arr, nil
 }
@@ -355,7 +356,7 @@ func runFilter(c Call) (any, error) {
 		return arr, nil
 	}
 	limit := 0
-	if f, ok := toFloat(in["limit"]); ok && f > 0 {
+	if f, ok := jsvalue.Number(in["limit"]); ok && f > 0 {
 		limit = int(math.Ceil(f))
 	}
 	out := []any{}
@@ -390,7 +391,7 @@ func runFind(c Call) (any, error) {
 		return nil, err
 	}
 	cond, _ := asString(in["condition"])
-	errorIfEmpty := isTrue(in["errorIfEmpty"])
+	errorIfEmpty := jsvalue.Truthy(in["errorIfEmpty"])
 	if trimmedEmpty(cond) {
 		if len(arr) == 0 || arr[0] == nil {
 			if errorIfEmpty {
@@ -443,7 +444,7 @@ func runDedupe(c Call) (any, error) {
 	}
 	arr, ok := items.([]any)
 	if !ok {
-		return nil, fail("Expected items to be an array, but received %s. Please provide an array of items to deduplicate.", jsTypeOf(items))
+		return nil, fail("Expected items to be an array, but received %s. Please provide an array of items to deduplicate.", jsvalue.TypeOf(items))
 	}
 	if len(arr) == 0 {
 		return []any{}, nil
@@ -508,7 +509,7 @@ func jsString(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	}
-	if f, ok := toFloat(v); ok {
+	if f, ok := jsvalue.Number(v); ok {
 		return template.FormatNumber(f)
 	}
 	return template.Stringify(v)
@@ -534,7 +535,7 @@ func runConcat(c Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dedupe := isTrue(in["dedupe"])
+	dedupe := jsvalue.Truthy(in["dedupe"])
 	depth := 0
 	switch f := in["flatten"].(type) {
 	case bool:
@@ -542,7 +543,7 @@ func runConcat(c Call) (any, error) {
 			depth = 1
 		}
 	default:
-		if n, ok := toFloat(f); ok && n >= 1 {
+		if n, ok := jsvalue.Number(f); ok && n >= 1 {
 			depth = int(n)
 		}
 	}
@@ -583,7 +584,7 @@ func runConcat(c Call) (any, error) {
 		}
 		arr, ok := v.([]any)
 		if !ok {
-			return nil, fail(`Input at index %d is not an array (got %s). Each entry in "arrays" must resolve to an array.`, i, jsTypeOf(v))
+			return nil, fail(`Input at index %d is not an array (got %s). Each entry in "arrays" must resolve to an array.`, i, jsvalue.TypeOf(v))
 		}
 		for _, item := range arr {
 			if err := push(item, depth); err != nil {

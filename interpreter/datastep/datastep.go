@@ -22,7 +22,6 @@
 package datastep
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -160,63 +159,6 @@ func withVars(ctx map[string]any, extra map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-// jsTypeOf is JavaScript's typeof for JSON-like values.
-func jsTypeOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "object"
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case map[string]any, []any:
-		return "object"
-	}
-	if _, ok := toFloat(v); ok {
-		return "number"
-	}
-	return "object"
-}
-
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case uint:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
-	case uint32:
-		return float64(n), true
-	case fmt.Stringer:
-		return 0, false
-	}
-	return 0, false
-}
-
-func isTrue(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	}
-	if f, ok := toFloat(v); ok {
-		return f != 0 && f == f
-	}
-	return true
 }
 
 func asString(v any) (string, bool) {

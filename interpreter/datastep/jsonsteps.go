@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/secflow/secflow/interpreter/jsvalue"
 	"github.com/secflow/secflow/interpreter/template"
 )
 
@@ -72,19 +73,7 @@ func jsonError(s string, err error, off int64) error {
 
 func unexpectedToken(s string, pos int) error {
 	r, _ := utf8.DecodeRuneInString(s[pos:])
-	return errors.New("Unexpected token '" + string(r) + "' in JSON at position " + jsString(float64(utf16Len(s[:pos]))))
-}
-
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
+	return errors.New("Unexpected token '" + string(r) + "' in JSON at position " + jsString(float64(jsvalue.UTF16Len(s[:pos]))))
 }
 
 // runStringifyJSON implements data.stringifyJson (pretty = 2-space indent).
@@ -101,7 +90,7 @@ func runStringifyJSON(c Call) (any, error) {
 		return nil, err
 	}
 	indent := ""
-	if isTrue(in["pretty"]) {
+	if jsvalue.Truthy(in["pretty"]) {
 		indent = "  "
 	}
 	s, ok, err := template.JSONStringify(src, indent)

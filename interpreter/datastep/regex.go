@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/secflow/secflow/interpreter/jsvalue"
 	"github.com/secflow/secflow/interpreter/template"
 )
 
@@ -77,8 +78,8 @@ func hasOverlappingAlternation(p string) bool {
 
 // compileJS compiles a JavaScript pattern with JavaScript flags.
 func compileJS(pattern, flags string) (*jsRegex, error) {
-	if utf16Len(pattern) > maxRegexPattern {
-		return nil, fail("Pattern exceeds maximum allowed length of %d characters. Current length: %d", maxRegexPattern, utf16Len(pattern))
+	if jsvalue.UTF16Len(pattern) > maxRegexPattern {
+		return nil, fail("Pattern exceeds maximum allowed length of %d characters. Current length: %d", maxRegexPattern, jsvalue.UTF16Len(pattern))
 	}
 	if msg := detectRedos(pattern); msg != "" {
 		return nil, fail("%s", msg)
@@ -130,9 +131,9 @@ func (c Call) regexSource(verb string) (any, []any, bool, error) {
 		s, ok := src.(string)
 		if !ok {
 			if verb == "extract from" {
-				return nil, nil, false, fail("Expected source to be a string or array, but received %s. Please provide a string or array of strings to extract from.", jsTypeOf(src))
+				return nil, nil, false, fail("Expected source to be a string or array, but received %s. Please provide a string or array of strings to extract from.", jsvalue.TypeOf(src))
 			}
-			return nil, nil, false, fail("Expected source to be a string or array, but received %s. Please provide a string or array of strings.", jsTypeOf(src))
+			return nil, nil, false, fail("Expected source to be a string or array, but received %s. Please provide a string or array of strings.", jsvalue.TypeOf(src))
 		}
 		arr = []any{s}
 	}
@@ -140,8 +141,8 @@ func (c Call) regexSource(verb string) (any, []any, bool, error) {
 		return nil, nil, false, fail("Input array exceeds maximum allowed length of %d items to prevent performance issues. Current length: %d", maxRegexArray, len(arr))
 	}
 	for _, it := range arr {
-		if s, ok := it.(string); ok && utf16Len(s) > maxRegexInput {
-			return nil, nil, false, fail("Input string exceeds maximum allowed length of %d characters to prevent ReDoS attacks. Current length: %d", maxRegexInput, utf16Len(s))
+		if s, ok := it.(string); ok && jsvalue.UTF16Len(s) > maxRegexInput {
+			return nil, nil, false, fail("Input string exceeds maximum allowed length of %d characters to prevent ReDoS attacks. Current length: %d", maxRegexInput, jsvalue.UTF16Len(s))
 		}
 	}
 	return src, arr, isArr, nil
@@ -193,7 +194,7 @@ func (jr *jsRegex) exec(s string, lastIndex *int) []int {
 		return nil
 	}
 	if jr.global || jr.sticky {
-		*lastIndex = utf16Len(s[:loc[1]])
+		*lastIndex = jsvalue.UTF16Len(s[:loc[1]])
 	}
 	return loc
 }
@@ -238,7 +239,7 @@ func runRegexExtract(c Call) (any, error) {
 	if v, err := c.config("errorIfNoMatch"); err != nil {
 		return nil, err
 	} else {
-		errorIfNoMatch = isTrue(v)
+		errorIfNoMatch = jsvalue.Truthy(v)
 	}
 	in, err := c.input()
 	if err != nil {
@@ -420,7 +421,7 @@ func runRegexReplace(c Call) (any, error) {
 	if v, err := c.config("detailed"); err != nil {
 		return nil, err
 	} else {
-		detailed = isTrue(v)
+		detailed = jsvalue.Truthy(v)
 	}
 	in, err := c.input()
 	if err != nil {
