@@ -126,17 +126,24 @@ func (e evidence) find(s string) []string {
 }
 
 // TestSecretsNeverLeak: with connectors whose credentials come from
-// environment variables, the demo runs for a high and a critical alert,
-// with a lost Slack answer and a PagerDuty 503 forcing retries (so error
-// messages from the connections land in history). No credential appears
-// in the full history, the run results, the state and steps queries, the
-// executions' descriptions or any log line of worker, activities, SDK and
-// starter.
+// environment variables, the demo runs for a high and a critical alert
+// while the fakes misbehave once each — a lost Slack answer and a
+// PagerDuty 503 (retried by Temporal, so the connection errors land in
+// history as the attempts' last failure), an Elasticsearch 401 and an
+// Agent Builder 502 (caught by the demo's on-failure; the fallback prints
+// the error message). No credential appears in the full history, the run
+// results, the state and steps queries, the executions' descriptions or
+// any log line of worker, activities, SDK and starter.
 func TestSecretsNeverLeak(t *testing.T) {
 	p := start(t, config{defsDir: demoDir, connectors: secretConnectors})
 	seedContext(p.sandbox)
 	p.sandbox.Service("slack").(*sandbox.Slack).LoseAnswer(sandbox.SlackWebhookPath)
 	p.sandbox.Service("pagerduty").(*sandbox.PagerDuty).Inject("/v2/enqueue", http.StatusServiceUnavailable, "", "", 1)
+	// Failures caught by the demo's on-failure: an Elasticsearch search
+	// error (continue) and an Agent Builder error whose message the
+	// fallback console step prints.
+	p.sandbox.Service("elasticsearch").(*sandbox.Elasticsearch).Inject("/logs-", http.StatusUnauthorized, "", "", 1)
+	p.sandbox.Service("kibana").(*sandbox.Kibana).Inject("/api/agent_builder/converse", http.StatusBadGateway, "", "", 1)
 
 	high, _ := alertEvent(t, demoAlert, "high")
 	critical, _ := alertEvent(t, demoAlert, "critical")
@@ -181,7 +188,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// Positive controls: the evidence holds the runs' data (decoded
 	// payloads, not only field names), and the secrets did reach the fakes.
-	for _, want := range []string{"soc-slack", "pagerduty-oncall", demoHost, "Related host events: 3", "AI triage: Sandbox agent"} {
+	for _, want := range []string{"soc-slack", "pagerduty-oncall", demoHost, "Related host events: 3", "AI triage: Sandbox agent",
+		"AI triage unavailable: ", "sandbox_injected_fault"} {
 		if where := ev.find(want); len(where) == 0 {
 			t.Errorf("control %q found nowhere: the scan does not see payloads", want)
 		}
