@@ -50,28 +50,11 @@ func runStarter(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&f.tls.KeyFile, "http-tls-key", env("SECFLOW_HTTP_TLS_KEY", ""), "private key `file` for --http-tls-cert (env SECFLOW_HTTP_TLS_KEY)")
 	fs.StringVar(&f.tls.ClientCAFile, "http-client-ca", env("SECFLOW_HTTP_CLIENT_CA", ""), "require client certificates signed by this CA `file` (env SECFLOW_HTTP_CLIENT_CA)")
 	fs.BoolVar(&f.trustXFF, "trust-forwarded-for", envBool("SECFLOW_TRUST_FORWARDED_FOR"), "rate-limit by the first X-Forwarded-For address (behind a proxy; env SECFLOW_TRUST_FORWARDED_FOR)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: secflow starter [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Serves the alert intake API (POST /api/v1/alerts, manual runs, schedules) and starts")
-		fmt.Fprintln(stderr, "runs on an existing Temporal cluster; it never starts a server (use `secflow dev`).")
-		fmt.Fprintln(stderr, "Connection flags default to the TEMPORAL_* variables the temporal CLI reads.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	log, err := f.common.logger(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "secflow starter:", err)
-		return 2
-	}
-	if err := starterMain(ctx, f, log); err != nil {
-		log.Error("starter failed", "error", err)
-		return 1
-	}
-	return 0
+	return runService(fs, f.common, args, stderr, []string{
+		"Serves the alert intake API (POST /api/v1/alerts, manual runs, schedules) and starts",
+		"runs on an existing Temporal cluster; it never starts a server (use `secflow dev`).",
+		"Connection flags default to the TEMPORAL_* variables the temporal CLI reads.",
+	}, func(log *slog.Logger) error { return starterMain(ctx, f, log) })
 }
 
 func starterMain(ctx context.Context, f starterFlags, log *slog.Logger) error {

@@ -44,28 +44,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&f.connectors, "connectors", env(connectors.EnvPath, ""), "connectors.yaml `file` (env "+connectors.EnvPath+"); empty: only SECFLOW_ES_URL / SECFLOW_KIBANA_URL defaults")
 	fs.StringVar(&f.kibanaURL, "kibana-url", env("SECFLOW_KIBANA_URL", ""), "Kibana base `URL` exposed to templates as kibanaUrl (env SECFLOW_KIBANA_URL)")
 	fs.BoolVar(&f.ensureAttrs, "ensure-search-attributes", envBool("SECFLOW_ENSURE_SEARCH_ATTRIBUTES"), "register secflow's custom search attributes on the namespace before polling (needs operator permission; env SECFLOW_ENSURE_SEARCH_ATTRIBUTES)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: secflow worker [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Runs the secflow Temporal worker (interpreter workflow + step activities) against an")
-		fmt.Fprintln(stderr, "existing Temporal cluster; it never starts a server (use `secflow dev` for that).")
-		fmt.Fprintln(stderr, "Connection flags default to the TEMPORAL_* variables the temporal CLI reads.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	log, err := f.common.logger(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "secflow worker:", err)
-		return 2
-	}
-	if err := workerMain(ctx, f, log); err != nil {
-		log.Error("worker failed", "error", err)
-		return 1
-	}
-	return 0
+	return runService(fs, f.common, args, stderr, []string{
+		"Runs the secflow Temporal worker (interpreter workflow + step activities) against an",
+		"existing Temporal cluster; it never starts a server (use `secflow dev` for that).",
+		"Connection flags default to the TEMPORAL_* variables the temporal CLI reads.",
+	}, func(log *slog.Logger) error { return workerMain(ctx, f, log) })
 }
 
 func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {

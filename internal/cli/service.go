@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// runService finishes a long-running command (`secflow worker`, `secflow
+// starter`): it sets the help text (a usage line, the description lines,
+// the flags), parses args into fs, builds the logger the common flags ask
+// for and runs main with it. It returns 2 for bad flags or log settings, 1
+// when main fails (logged as "<name> failed") and 0 otherwise.
+func runService(fs *flag.FlagSet, common *commonFlags, args []string, stderr io.Writer, description []string, main func(*slog.Logger) error) int {
+	name := fs.Name()
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: secflow %s [flags]\n", name)
+		fmt.Fprintln(stderr)
+		for _, line := range description {
+			fmt.Fprintln(stderr, line)
+		}
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log, err := common.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "secflow %s: %v\n", name, err)
+		return 2
+	}
+	if err := main(log); err != nil {
+		log.Error(name+" failed", "error", err)
+		return 1
+	}
+	return 0
+}
