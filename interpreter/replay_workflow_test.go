@@ -19,6 +19,12 @@ import (
 //
 //	go test ./worker -run TestHistoryCost -args -update-histories
 //
+// blob-output.json (a 1 MiB output and an event kept in the blob store)
+// and continued-as-new-{first,last}.json (the first and the last run of a
+// run that continued as new) come from worker/longrun_integration_test.go:
+//
+//	go test ./worker -run 'TestBlobOutputOnServer|TestContinueAsNewOnServer' -args -update-histories
+//
 // Regenerate them only for a deliberate, versioned (workflow.GetVersion)
 // change of the commands the interpreter issues.
 func TestReplayHistories(t *testing.T) {
@@ -32,7 +38,7 @@ func TestReplayHistories(t *testing.T) {
 	// The histories use the integration test's fake step types; replay
 	// runs no activity, but the registry must know the types.
 	reg := step.NewRegistry()
-	for _, typ := range []string{"test.fixable", "test.echo", "test.block", "cases.createCase"} {
+	for _, typ := range []string{"test.fixable", "test.echo", "test.block", "cases.createCase", "test.big"} {
 		reg.MustAdd(&step.Spec{Type: typ, Kind: step.KindActivity, OpenWith: true,
 			Activity: func(context.Context, step.Runtime, step.Input) (any, error) { return nil, nil }})
 	}
