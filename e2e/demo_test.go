@@ -86,6 +86,7 @@ func TestDemoAlertTriage(t *testing.T) {
 			checkElasticsearch(t, d)
 			checkNotification(t, d, tc.severity, caseID, tc.paged)
 			checkRequestSequence(t, d, tc.paged)
+			p.replay(t, d.run.WorkflowID, d.run.RunID)
 		})
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	_ "github.com/secflow/secflow/activities/all" // every integration activity, as the secflow binary has them
 	"github.com/secflow/secflow/internal/connectors"
@@ -39,6 +41,10 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 // pollTimeout bounds every wait for a run to reach a state.
 const pollTimeout = 30 * time.Second
+
+// slowTest is the duration above which a passing test shows its product's
+// logs too (every test here takes a few seconds at most).
+const slowTest = 10 * time.Second
 
 // logBuffer collects the log lines of one product (worker, activities,
 // Temporal SDK, starter) so tests can scan and show them.
@@ -92,9 +98,10 @@ func start(t *testing.T, cfg config) *product {
 	env := testenv.Start(t)
 	p := &product{env: env, tq: env.TaskQueue(t), logs: &logBuffer{}}
 	log := slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	began := time.Now()
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("product logs:\n%s", p.logs.String())
+		if took := time.Since(began); t.Failed() || took > slowTest {
+			t.Logf("product logs (test took %s):\n%s", took.Round(time.Millisecond), p.logs.String())
 		}
 	})
 
@@ -299,6 +306,20 @@ func scheduledActivities(t *testing.T, p *product, workflowID, runID string) []s
 		out = append(out, a.GetActivityId()+" "+a.GetActivityType().GetName()+" ["+summary+"]")
 	}
 	return out
+}
+
+// replay replays a closed run's full history with a fresh replayer and
+// the interpreter configured as the product's worker is: any
+// nondeterminism in the workflow code for this run fails the test.
+func (p *product) replay(t *testing.T, workflowID, runID string) {
+	t.Helper()
+	r := sdkworker.NewWorkflowReplayer()
+	r.RegisterDynamicWorkflow(interpreter.Workflow(interpreter.Options{
+		Registry: step.Default(), UIBaseURL: p.env.UIURL, KibanaURL: p.sandbox.URL("kibana"), SearchAttributes: true,
+	}), workflow.DynamicRegisterOptions{})
+	if err := r.ReplayWorkflowHistory(nil, p.history(t, workflowID, runID)); err != nil {
+		t.Errorf("replaying %s: %v", workflowID, err)
+	}
 }
 
 // keyword reads a Keyword search attribute of the current run of a

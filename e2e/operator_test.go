@@ -73,6 +73,7 @@ func TestOperatorSkipsFailedNotification(t *testing.T) {
 	if got := p.keyword(t, run.WorkflowID, searchattr.StepStatus); got != interpreter.StatusCompleted {
 		t.Errorf("final StepStatus = %q", got)
 	}
+	p.replay(t, run.WorkflowID, run.RunID)
 	// Skipping does not post: the rejected request stays the only one, and
 	// nothing else was redone.
 	if n := len(p.sandbox.ReceivedBy("slack")); n != 1 || len(slack.Messages()) != 0 {

@@ -137,6 +137,8 @@ func TestWalkingSkeleton(t *testing.T) {
 		t.Errorf("scheduled activities %q, want %q: the http step with ActivityId = its path and a summary naming it", acts, want)
 	}
 
+	p.replay(t, run.WorkflowID, run.RunID)
+
 	// Redelivery: same workflow ID and run, reported as duplicate, nothing started.
 	again := p.postAlert(t, event)
 	if again.Started != 0 || again.Duplicates != 1 || len(again.Runs) != 1 ||
