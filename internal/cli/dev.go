@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/devstack"
 	"github.com/secflow/secflow/internal/sandbox"
@@ -68,6 +69,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.verboseServer, "verbose-server", false, "also log the Temporal server's info messages")
 	fs.StringVar(&f.common.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.common.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&f.common.blobDir, "blob-dir", "", "`directory` of the blob store for large step outputs and alert events (default <data-dir>/blobs)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: secflow dev [flags]")
 		fmt.Fprintln(stderr)
@@ -160,7 +162,16 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	}
 	defer c.Close()
 
+	blobDir := f.common.blobDir
+	if blobDir == "" {
+		blobDir = filepath.Join(f.dataDir, "blobs")
+	}
+	blobs, err := blobstore.NewDisk(blobDir)
+	if err != nil {
+		return err
+	}
 	w, err := worker.New(worker.Config{
+		Blobs:       blobs,
 		Client:      c,
 		Namespace:   stack.Namespace(),
 		TaskQueue:   f.common.taskQueue,
@@ -183,6 +194,7 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	}()
 
 	st, err := starter.New(starter.Config{
+		Blobs:       blobs,
 		Client:      c,
 		Namespace:   stack.Namespace(),
 		TaskQueue:   f.common.taskQueue,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/temporalclient"
 	"github.com/secflow/secflow/starter"
 )
@@ -68,7 +69,12 @@ func starterMain(ctx context.Context, f starterFlags, log *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
+	blobs, err := blobstore.NewDisk(f.common.blobDir)
+	if err != nil {
+		return err
+	}
 	srv, err := starter.New(starter.Config{
+		Blobs:       blobs,
 		Client:      c,
 		Namespace:   f.temporal.Namespace,
 		TaskQueue:   f.common.taskQueue,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/defstore"
 	"github.com/secflow/secflow/internal/searchattr"
@@ -72,8 +73,13 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 			return err
 		}
 	}
-	log.Info("worker polling", "task_queue", f.common.taskQueue, "definitions", len(defs.All()))
+	blobs, err := blobstore.NewDisk(f.common.blobDir)
+	if err != nil {
+		return err
+	}
+	log.Info("worker polling", "task_queue", f.common.taskQueue, "definitions", len(defs.All()), "blob_dir", blobs.Dir())
 	return worker.Run(ctx, worker.Config{
+		Blobs:       blobs,
 		Client:      c,
 		Namespace:   f.temporal.Namespace,
 		TaskQueue:   f.common.taskQueue,
@@ -93,6 +99,7 @@ type commonFlags struct {
 	uiURL       string
 	logLevel    string
 	logFormat   string
+	blobDir     string
 }
 
 func addCommonFlags(fs *flag.FlagSet) *commonFlags {
@@ -102,6 +109,7 @@ func addCommonFlags(fs *flag.FlagSet) *commonFlags {
 	fs.StringVar(&c.uiURL, "ui-url", env("SECFLOW_UI_URL", ""), "Temporal Web UI base `URL` used in run links (env SECFLOW_UI_URL)")
 	fs.StringVar(&c.logLevel, "log-level", env("SECFLOW_LOG_LEVEL", "info"), "log `level`: debug, info, warn, error (env SECFLOW_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", env("SECFLOW_LOG_FORMAT", "text"), "log `format`: text or json (env SECFLOW_LOG_FORMAT)")
+	fs.StringVar(&c.blobDir, "blob-dir", env("SECFLOW_BLOB_DIR", blobstore.DefaultDir), "`directory` of the blob store keeping large step outputs and alert events out of Temporal history; the worker and the starter must share it (env SECFLOW_BLOB_DIR)")
 	return c
 }
 
