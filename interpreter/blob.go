@@ -362,9 +362,20 @@ func NewFetchBlob(store blobstore.Store) func(ctx context.Context, req *BlobRequ
 		if err != nil {
 			return &BlobResult{Err: step.AsError(err)}, nil
 		}
+		if n := len(jsonMarshal(res.Value)); n > maxFetchResult {
+			// Recording it would exceed Temporal's payload limit and stall
+			// the run; fail the step instead.
+			return &BlobResult{Err: &step.Error{Type: ErrTypeBlob, Message: fmt.Sprintf(
+				"the value computed from the blob store is %d bytes, more than the %d a run can hold in its history; read fields of it instead",
+				n, maxFetchResult), Details: map[string]any{"size": n, "limit": maxFetchResult}}}, nil
+		}
 		return res, nil
 	}
 }
+
+// maxFetchResult bounds what FetchBlobActivity returns into history
+// (Temporal rejects payloads over 2 MiB).
+const maxFetchResult = 1536 << 10
 
 // NewStoreBlob returns the StoreBlobActivity local activity: it stores the
 // JSON encoding of a value and returns its reference object.

@@ -462,3 +462,29 @@ steps:
 		t.Fatalf("%d calls", n)
 	}
 }
+
+// TestBlobWholeValueTooLarge: bringing a 2.5 MiB stored value whole into
+// the workflow fails the step clearly instead of stalling the run on
+// Temporal's payload limit; reading a field of it works.
+func TestBlobWholeValueTooLarge(t *testing.T) {
+	r := runChain(t, `
+steps:
+  - { name: huge, type: test.huge }
+  - { name: field, type: test.echo, with: { n: "{{ steps.huge.output.count }}" } }
+  - { name: all, type: test.echo, with: { items: "${{ steps.huge.output.items }}" } }
+`, chainOpts{blobs: blobstore.NewMemory(), reg: func(reg *step.Registry) {
+		reg.MustAdd(&step.Spec{Type: "test.huge", Kind: step.KindActivity, Category: "test", Summary: "huge", OpenWith: true,
+			Activity: func(context.Context, step.Runtime, step.Input) (any, error) {
+				out := bigOutput()
+				items := out["items"].([]any)
+				out["items"] = append(append(items, items...), items[:len(items)/2]...)
+				return out, nil
+			}})
+	}})
+	if calls := r.f.callsTo("test.echo"); len(calls) != 1 || calls[0].With["n"] != "2048" {
+		t.Fatalf("calls %.300s", jsonOf(calls))
+	}
+	if e := r.errorOf(); e == nil || e.Type != interpreter.ErrTypeBlob || !strings.Contains(e.Message, "read fields of it") {
+		t.Fatalf("error %+v", e)
+	}
+}
