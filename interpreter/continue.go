@@ -24,12 +24,17 @@ import (
 // attributes are carried by Temporal, settings.timeout keeps counting from
 // the first run's start, and the definition is pinned in the new input.
 //
-// Only top-level boundaries qualify: a run inside one long top-level step
-// (a foreach over many items, a long while) is not cut (a loop would need
-// its own state carried, and the zones and policies around it); such
-// loops are better split into child workflows (workflow.execute). A run
-// continues only after running at least one step, never while a step is
-// parked or waits for input, and only after every update handler finished.
+// Boundaries are the points between two top-level steps and, inside a
+// top-level `type: foreach` without `timeout` and without its own
+// `on-failure` (both would span the boundary), the points between two
+// iterations: the loop goes on in the new run with the next item, its
+// `if:` not evaluated again, its items and state carried, and its step
+// record continued. Nothing else is cut: a long while, a nested loop, a
+// step-level `foreach:`, a parallel step or a child workflow runs to its
+// end in one run (split such work with workflow.execute). A run continues
+// only after it made progress (a step or an iteration), never while a step
+// is parked or waits for input, and only after every update handler
+// finished.
 // Values over the blob threshold (step inputs/outputs, variables, log
 // outputs) are carried as blob references through StoreBlobActivity when
 // a blob store is configured; if the new input would still be too large
@@ -45,36 +50,79 @@ const changeContinue = "continue-as-new"
 // rejects payloads over 2 MiB).
 const maxResumeBytes = 1536 << 10
 
-// continueAsNew is returned by runTop to end the run with a continuation
-// that starts at the top-level step next.
-type continueAsNew struct{ next int }
+// continueAsNew ends the walk so that the run continues as new at the
+// top-level step next (at its iteration iteration, when > 0).
+type continueAsNew struct{ next, iteration int }
 
-func (c *continueAsNew) Error() string { return fmt.Sprintf("continue as new at step %d", c.next) }
+func (c *continueAsNew) Error() string {
+	return fmt.Sprintf("continue as new at step %d, iteration %d", c.next, c.iteration)
+}
 
-// runTop runs the top-level steps from index from, continuing as new at a
-// step boundary when due.
-func (r *run) runTop(ctx workflow.Context, sc *scope, from int) error {
+// loopResume is a top-level foreach that goes on at iteration next.
+type loopResume struct {
+	step *Step
+	next int
+	// record is the loop's step record carried over (nil when it was
+	// dropped from the bounded list).
+	record *StepRecord
+}
+
+// runTop runs the top-level steps from index from (a foreach resuming at
+// iteration when > 0), continuing as new at a boundary when due.
+func (r *run) runTop(ctx workflow.Context, sc *scope, from, iteration int) error {
 	steps := r.def.Steps
-	ran := 0
 	for i := from; i < len(steps); i++ {
 		s := steps[i]
 		if s == nil {
 			continue
 		}
-		if ran > 0 && ctx.Err() == nil && r.continueDue() {
+		if i == from && iteration > 0 {
+			r.resumeLoopAt(s, iteration)
+		} else if ctx.Err() == nil && r.continueDue() {
 			return &continueAsNew{next: i}
 		}
+		r.top = i
 		if err := r.runStep(ctx, sc, s); err != nil {
 			return err
 		}
-		ran++
+		r.progress++
 	}
 	return nil
 }
 
+// resumeLoopAt prepares the foreach s to go on at iteration next, with the
+// step record it had.
+func (r *run) resumeLoopAt(s *Step, next int) {
+	lr := &loopResume{step: s, next: next}
+	for i := len(r.records.list) - 1; i >= 0; i-- {
+		if rec := r.records.list[i]; rec.Path == s.Name && rec.Status == StatusRunning {
+			lr.record = rec
+			break
+		}
+	}
+	r.loopResume = lr
+}
+
+// resumedLoop returns (and consumes) the pending resume of loop step s.
+func (r *run) resumedLoop(s *Step) *loopResume {
+	if lr := r.loopResume; lr != nil && lr.step == s {
+		return lr
+	}
+	return nil
+}
+
+// splittable reports whether the run may continue as new between
+// iterations of the loop of call c: a top-level `type: foreach` without
+// timeout and without its own on-failure.
+func (c *call) splittable() bool {
+	s := c.s
+	return c.sc.path == "" && c.name == s.Name && s.Type == "foreach" && s.Timeout == "" && s.OnFailure == nil &&
+		c.r.def.Steps[c.r.top] == s
+}
+
 // continueDue reports whether the run should continue as new now.
 func (r *run) continueDue() bool {
-	if r.noContinue || len(r.parked) > 0 || len(r.inputs) > 0 {
+	if r.progress == 0 || r.noContinue || len(r.parked) > 0 || len(r.inputs) > 0 {
 		return false
 	}
 	info := workflow.GetInfo(r.ctx)
@@ -90,10 +138,10 @@ func (r *run) continueDue() bool {
 	return true
 }
 
-// continueRun returns the error that ends the run with a continuation at
-// top-level step next, or ok=false when the carried state is too large (the
-// run then goes on where it is).
-func (r *run) continueRun(in RunInput, next int) (ok bool, err error) {
+// continueRun returns the error that ends the run with the continuation c,
+// or ok=false when the carried state is too large (the run then goes on
+// where it is).
+func (r *run) continueRun(in RunInput, c *continueAsNew) (ok bool, err error) {
 	ctx := r.ctx
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	// Signals sent now would be lost with this run: nothing is parked or
@@ -105,7 +153,8 @@ func (r *run) continueRun(in RunInput, next int) (ok bool, err error) {
 			workflow.GetLogger(ctx).Warn("signal ignored at continue-as-new: no step waits", "signal", name)
 		}
 	}
-	rs := r.resumeState(next)
+	rs := r.resumeState(c.next)
+	rs.Iteration = c.iteration
 	nin := in
 	nin.Definition = r.def
 	nin.Resume = rs
@@ -114,7 +163,7 @@ func (r *run) continueRun(in RunInput, next int) (ok bool, err error) {
 		r.noContinue = true
 		return false, nil
 	}
-	workflow.GetLogger(ctx).Info("continuing as new", "nextStep", next, "runs", rs.Runs)
+	workflow.GetLogger(ctx).Info("continuing as new", "nextStep", c.next, "iteration", c.iteration, "runs", rs.Runs)
 	return true, workflow.NewContinueAsNewError(ctx, workflow.GetInfo(ctx).WorkflowType.Name, nin)
 }
 

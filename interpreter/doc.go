@@ -29,11 +29,13 @@
 // References nested inside other values (e.g. in an array collected by a
 // loop) are not resolved; step inputs (rendered `with`) are not offloaded.
 //
-// Runs continue as new at top-level step boundaries (continue.go) when
-// Temporal suggests it or Options.ContinueAsNewAfterEvents is reached,
-// carrying the cursor, variables, step results, output, step records and
-// the first run's start in RunInput.Resume. A single long top-level step
-// (a foreach over thousands of items) is not cut; split it with
+// Runs continue as new (continue.go) when Temporal suggests it or
+// Options.ContinueAsNewAfterEvents is reached, at top-level step
+// boundaries and between iterations of a top-level `type: foreach`
+// without timeout or own on-failure, carrying the cursor, variables, step
+// results, output, step records and the first run's start in
+// RunInput.Resume. Other long steps (a while, a nested loop, a step-level
+// foreach:, a parallel step) run to their end in one run; split them with
 // workflow.execute.
 //
 // Templating lives in interpreter/template, conditions in interpreter/kql,

@@ -488,3 +488,93 @@ steps:
 		t.Fatalf("error %+v", e)
 	}
 }
+
+// loopDef has a top-level foreach of 30 iterations (with an if:, an
+// iteration-on-failure and a loop.continue) between other steps.
+const loopDef = `
+steps:
+  - { name: init, type: data.set, with: { seen: "" } }
+  - name: each
+    type: foreach
+    if: "true"
+    foreach: "${{ (1..30) | join: ',' | split: ',' }}"
+    iteration-on-failure:
+      continue: true
+    steps:
+      - { name: skip7, type: loop.continue, if: "foreach.item: 7" }
+      - { name: call, type: test.echo, with: { item: "{{ foreach.item }}", index: "{{ foreach.index }}" } }
+      - { name: fail, type: http, if: "foreach.item: 13", with: { url: "http://127.0.0.1:1/x" } }
+      - { name: note, type: data.set, with: { seen: "{{ variables.seen }}{{ foreach.item }}," } }
+  - name: nested
+    type: foreach
+    foreach: "[1,2]"
+    steps:
+      - name: inner
+        type: foreach
+        foreach: "[1,2,3]"
+        steps:
+          - { name: deep, type: test.echo, with: { v: "{{ foreach.item }}" } }
+  - { name: after, type: test.echo, with: { last: "{{ steps.call.output.item }}", total: "{{ steps.each.total }}" } }
+  - { name: out, type: workflow.output, with: { seen: "{{ variables.seen }}", last: "{{ steps.after.output.last }}", total: "{{ steps.after.output.total }}" } }
+`
+
+// TestContinueAsNewInsideTopLevelForeach: a long top-level foreach is cut
+// between iterations; the loop goes on with the next item (its if: not
+// evaluated again, its record continued) and the run ends as one that
+// never continued. Nested loops are not cut.
+func TestContinueAsNewInsideTopLevelForeach(t *testing.T) {
+	plain := runChain(t, loopDef, chainOpts{})
+	long := runChain(t, loopDef, chainOpts{canAfter: 30, eventsPerActivity: 6})
+	t.Logf("%d runs", long.runs)
+	if long.runs < 4 {
+		t.Fatalf("%d runs, want the loop to be cut several times", long.runs)
+	}
+	if plain.status() != interpreter.StatusCompleted || long.status() != interpreter.StatusCompleted {
+		t.Fatalf("status %s / %s: %v %v", plain.status(), long.status(), plain.err, long.err)
+	}
+	if jsonOf(plain.result()) != jsonOf(long.result()) {
+		t.Errorf("result %s, want %s", jsonOf(long.result()), jsonOf(plain.result()))
+	}
+	if want := "1,2,3,4,5,6,8,9,10,11,12,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,"; long.result().Output["seen"] != want {
+		t.Errorf("seen %v", long.result().Output["seen"])
+	}
+	if jsonOf(plain.steps) != jsonOf(long.steps) {
+		t.Errorf("steps query differs:\n%s\nwant\n%s", jsonOf(long.steps), jsonOf(plain.steps))
+	}
+	if recordsOf(plain.state) != recordsOf(long.state) {
+		t.Errorf("records differ:\n%s\nwant\n%s", recordsOf(long.state), recordsOf(plain.state))
+	}
+	inLoop := 0
+	for _, in := range long.inputs {
+		if in.Resume.Iteration > 0 {
+			inLoop++
+			if name := in.Definition.Steps[in.Resume.Next].Name; name != "each" {
+				t.Errorf("continued inside %s, want only inside the top-level loop", name)
+			}
+		}
+	}
+	if inLoop < 3 {
+		t.Errorf("%d continuations inside the loop, want several", inLoop)
+	}
+	if a, b := len(plain.f.callsTo("test.echo")), len(long.f.callsTo("test.echo")); a != b {
+		t.Errorf("%d test.echo calls, want %d (no iteration ran twice)", b, a)
+	}
+}
+
+// TestContinueAsNewDeclinedWhenStateTooLarge: when the carried state would
+// not fit a Temporal payload (here: a 1.6 MB definition), the run goes on
+// where it is, inside the loop too, and ends as a run that never tried.
+func TestContinueAsNewDeclinedWhenStateTooLarge(t *testing.T) {
+	def := "consts: { pad: \"" + strings.Repeat("p", 1600<<10) + "\" }\n" + loopDef
+	plain := runChain(t, loopDef, chainOpts{})
+	r := runChain(t, def, chainOpts{canAfter: 30, eventsPerActivity: 6})
+	if r.runs != 1 || r.status() != interpreter.StatusCompleted {
+		t.Fatalf("%d runs, status %s: %v", r.runs, r.status(), r.err)
+	}
+	if jsonOf(plain.result()) != jsonOf(r.result()) || recordsOf(plain.state) != recordsOf(r.state) {
+		t.Errorf("result %s\nrecords\n%s\nwant %s\n%s", jsonOf(r.result()), recordsOf(r.state), jsonOf(plain.result()), recordsOf(plain.state))
+	}
+	if a, b := len(plain.f.callsTo("test.echo")), len(r.f.callsTo("test.echo")); a != b {
+		t.Errorf("%d test.echo calls, want %d", b, a)
+	}
+}

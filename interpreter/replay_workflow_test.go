@@ -19,11 +19,13 @@ import (
 //
 //	go test ./worker -run TestHistoryCost -args -update-histories
 //
-// blob-output.json (a 1 MiB output and an event kept in the blob store)
-// and continued-as-new-{first,last}.json (the first and the last run of a
-// run that continued as new) come from worker/longrun_integration_test.go:
+// blob-output.json (a 1 MiB output and an event kept in the blob store),
+// continued-as-new-{first,last}.json (the first and the last run of a run
+// that continued as new between top-level steps) and
+// continued-as-new-loop.json (a run resuming inside a top-level foreach
+// and continuing again) come from worker/longrun_integration_test.go:
 //
-//	go test ./worker -run 'TestBlobOutputOnServer|TestContinueAsNewOnServer' -args -update-histories
+//	go test ./worker -run 'TestBlobOutputOnServer|TestContinueAsNew.*OnServer' -args -update-histories
 //
 // Regenerate them only for a deliberate, versioned (workflow.GetVersion)
 // change of the commands the interpreter issues.

@@ -82,6 +82,10 @@ type ResumeState struct {
 	// Next is the index in the definition's top-level steps of the step to
 	// run next.
 	Next int `json:"next"`
+	// Iteration, when > 0, says step Next is a foreach that already ran
+	// that many iterations: it goes on with the next one (its items and
+	// state are in Results).
+	Iteration int `json:"iteration,omitempty"`
 	// StartedAt is execution.startedAt of the first run.
 	StartedAt time.Time `json:"startedAt"`
 	// Runs counts the runs before this one.

@@ -17,6 +17,19 @@ import (
 func init() { define("foreach", true, runForeach) }
 
 func runForeach(c *call) (any, error) {
+	if lr := c.r.resumedLoop(c.s); lr != nil {
+		// Continued as new between iterations (continue.go): go on with the
+		// items resolved in the first run.
+		c.r.loopResume = nil
+		prev := c.sc.store.get(c.name)
+		var items []any
+		if prev != nil {
+			items, _ = asList(prev.state["items"])
+		}
+		return nil, c.forEachItemFrom(items, lr.next, func(ctx workflow.Context, isc *scope) error {
+			return c.r.runSteps(ctx, isc, c.s.Steps)
+		})
+	}
 	items, err := c.resolveItems()
 	if err != nil {
 		return nil, err
@@ -48,10 +61,22 @@ func (r *run) stepLevelForeach(ctx workflow.Context, sc *scope, s *Step, path st
 // forEachItem runs body once per item with foreach = {items, item, index,
 // total} in scope, honouring max-iterations and loop signals.
 func (c *call) forEachItem(items []any, body func(workflow.Context, *scope) error) error {
+	return c.forEachItemFrom(items, 0, body)
+}
+
+// forEachItemFrom is forEachItem starting at iteration from. Between two
+// iterations of a splittable loop, the run may continue as new.
+func (c *call) forEachItemFrom(items []any, from int, body func(workflow.Context, *scope) error) error {
 	total := len(items)
-	c.setState(map[string]any{"items": items, "total": total})
+	if from == 0 {
+		c.setState(map[string]any{"items": items, "total": total})
+	}
+	split := c.splittable()
 	limit, onLimit := iterationLimit(c.s.MaxIterations)
-	for i := 0; i < total; i++ {
+	for i := from; i < total; i++ {
+		if split && i > from && c.ctx.Err() == nil && c.r.continueDue() {
+			return &continueAsNew{next: c.r.top, iteration: i}
+		}
 		if limit > 0 && i >= limit {
 			if onLimit == "continue" {
 				break
@@ -63,6 +88,9 @@ func (c *call) forEachItem(items []any, body func(workflow.Context, *scope) erro
 		isc := c.inner(fmt.Sprintf("foreach[%d]", i))
 		isc.foreach = st
 		err := c.iteration(isc, body)
+		if split {
+			c.r.progress++
+		}
 		if ls, ok := err.(*loopSignal); ok {
 			if ls.brk {
 				break

@@ -103,9 +103,15 @@ type run struct {
 	// env is the recorded worker configuration of the run.
 	env runEnv
 	// runs counts the runs this one continues (continue.go);
-	// noContinue stops continuing as new for the rest of this run.
+	// noContinue stops continuing as new for the rest of this run;
+	// progress counts the top-level steps and loop iterations done in this
+	// run; top is the index of the running top-level step; loopResume is a
+	// top-level foreach to resume at an iteration.
 	runs       int
 	noContinue bool
+	progress   int
+	top        int
+	loopResume *loopResume
 }
 
 // now is the deterministic clock of the run.
@@ -215,7 +221,8 @@ func (r *run) policyFor(sc *scope, s *Step) (*OnFailure, bool) {
 
 // runGuarded applies the step-level if: and foreach: modifiers.
 func (r *run) runGuarded(ctx workflow.Context, sc *scope, s *Step, path string, at attempt) error {
-	if s.If != nil {
+	if s.If != nil && r.resumedLoop(s) == nil { // a resumed loop passed its if: in an earlier run
+
 		ok, err := r.evalCondition(ctx, s.If, r.templateContext(sc, viewer{at: s}), "if_"+s.Name)
 		if err != nil {
 			return &failure{E: step.AsError(err)}
@@ -278,7 +285,16 @@ func (r *run) inZone(ctx workflow.Context, sc *scope, d time.Duration, zerr *ste
 // executor table or to an activity, and stores its result.
 func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, at attempt) error {
 	c := &call{r: r, ctx: ctx, sc: sc, s: s, name: s.Name, path: path, at: at}
-	rec := r.startRecord(path, s.Type, at.n)
+	var rec *StepRecord
+	if lr := r.resumedLoop(s); lr != nil {
+		rec = lr.record
+		if rec == nil { // dropped from the bounded list in an earlier run
+			rec = &StepRecord{Path: path, Type: s.Type, Status: StatusRunning, Attempts: at.n + 1, StartedAt: r.now()}
+		}
+		r.currentStep = path
+	} else {
+		rec = r.startRecord(path, s.Type, at.n)
+	}
 	var out any
 	var err error
 	if k, ok := executors[s.Type]; ok {
@@ -296,6 +312,9 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 		}
 	}
 	err = c.classify(err)
+	if _, ok := err.(*continueAsNew); ok {
+		return err // the loop goes on in the next run: its record stays running
+	}
 	r.finish(sc, s, rec, c, out, err)
 	return err
 }

@@ -82,7 +82,7 @@ func (c *call) classify(err error) error {
 		return nil
 	}
 	switch err.(type) {
-	case *failure, *abort, *loopSignal, *terminate:
+	case *failure, *abort, *loopSignal, *terminate, *continueAsNew:
 		return err
 	}
 	if temporal.IsCanceledError(err) || errors.Is(err, workflow.ErrCanceled) || c.ctx.Err() != nil {

@@ -238,18 +238,22 @@ func execute(ctx workflow.Context, args converter.EncodedValues, opts Options) (
 		})
 	}
 
-	err := r.runTop(mainCtx, root, from)
+	iteration := 0
+	if in.Resume != nil {
+		iteration = in.Resume.Iteration
+	}
+	err := r.runTop(mainCtx, root, from, iteration)
 	for {
 		c, ok := err.(*continueAsNew)
 		if !ok {
 			break
 		}
-		done, cerr := r.continueRun(in, c.next)
+		done, cerr := r.continueRun(in, c)
 		if done {
 			cancelMain()
 			return nil, cerr
 		}
-		err = r.runTop(mainCtx, root, c.next)
+		err = r.runTop(mainCtx, root, c.next, c.iteration)
 	}
 	cancelMain()
 	switch e := err.(type) {

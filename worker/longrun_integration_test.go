@@ -215,3 +215,56 @@ func TestContinueAsNewOnServer(t *testing.T) {
 	saveHistory(t, "continued-as-new-first", first)
 	saveHistory(t, "continued-as-new-last", last)
 }
+
+// TestContinueAsNewInsideLoopOnServer: a top-level foreach of 24 items is
+// cut between iterations on the server; a run that resumes inside the loop
+// and continues again replays (checked in as continued-as-new-loop.json).
+func TestContinueAsNewInsideLoopOnServer(t *testing.T) {
+	env := testenv.Start(t)
+	tq := env.TaskQueue(t)
+	reg := longRegistry(&sideEffects{})
+	startLongWorker(t, env, tq, reg, nil, 40)
+	def := load(t, "continued-as-new-loop", `
+steps:
+  - { name: init, type: data.set, with: { seen: "" } }
+  - name: each
+    type: foreach
+    foreach: "${{ (1..24) | join: ',' | split: ',' }}"
+    steps:
+      - { name: call, type: test.echo, with: { item: "{{ foreach.item }}" } }
+      - { name: note, type: data.set, with: { seen: "{{ variables.seen }}{{ steps.call.output.item }}," } }
+  - { name: out, type: workflow.output, with: { seen: "{{ variables.seen }}", total: "{{ steps.each.total }}" } }
+`, reg)
+	id := "continued-as-new-loop-" + tq
+	run, err := env.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: tq}, def.ID,
+		interpreter.RunInput{Definition: def, Engine: &interpreter.EngineOptions{OperatorRecovery: new(bool)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstRunID := run.GetRunID()
+	var res interpreter.RunResult
+	if err := run.Get(context.Background(), &res); err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := 1; i <= 24; i++ {
+		fmt.Fprintf(&want, "%d,", i)
+	}
+	if res.Output["seen"] != want.String() || res.Output["total"] != 24.0 {
+		t.Fatalf("result %+v", res)
+	}
+	var chain []*historypb.History
+	for runID := firstRunID; runID != ""; {
+		h := runHistory(t, env.Client, id, runID)
+		chain = append(chain, h)
+		runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+	}
+	t.Logf("%d runs", len(chain))
+	if len(chain) < 3 {
+		t.Fatalf("%d runs, want the loop cut several times", len(chain))
+	}
+	for i, h := range chain {
+		replay(t, fmt.Sprintf("run %d", i+1), h, reg)
+	}
+	saveHistory(t, "continued-as-new-loop", chain[1])
+}
