@@ -177,7 +177,22 @@ func (r *run) evaluate(wctx workflow.Context, expr string, ctx map[string]any) (
 // workflow code; a blob that cannot be read fails the step with
 // ErrTypeBlob.
 func (r *run) viaBlobs(wctx workflow.Context, req *BlobRequest, ctx map[string]any, slots []BlobSlot) (*BlobResult, error) {
-	req.Context = ctx
+	// The activity reads the context while other workflow coroutines may
+	// run; the maps the workflow updates in place (the run output) are
+	// copied, everything else in a template context is replaced, never
+	// modified.
+	c := make(map[string]any, len(ctx))
+	for _, k := range keysSorted(ctx) {
+		c[k] = ctx[k]
+	}
+	if out, ok := ctx["output"].(map[string]any); ok {
+		o := make(map[string]any, len(out))
+		for _, k := range keysSorted(out) {
+			o[k] = out[k]
+		}
+		c["output"] = o
+	}
+	req.Context = c
 	req.Slots = slots
 	req.Now = r.now()
 	req.Liquid = r.tplOpts
