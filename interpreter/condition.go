@@ -65,7 +65,7 @@ func conditionOf(tpl *template.Engine, now time.Time, cond any, ctx map[string]a
 		if err != nil {
 			var se *kql.SyntaxError
 			if errors.As(err, &se) {
-				return false, &step.Error{Type: "Error", Message: fmt.Sprintf("Syntax error in condition %q for step %s: %s", v, stepID, err.Error())}
+				return false, &step.Error{Type: "Error", Message: fmt.Sprintf("Syntax error in condition \"%s\" for step %s: %s", v, stepID, err.Error())}
 			}
 			return false, step.AsError(err)
 		}

@@ -81,7 +81,7 @@ func (c *call) forEachItemFrom(items []any, from int, body func(workflow.Context
 			if onLimit == "continue" {
 				break
 			}
-			return step.Errorf("Error", "Foreach step %q exceeded max-iterations limit of %d. Processed %d of %d items.", c.s.Name, limit, i, total)
+			return step.Errorf("Error", "Foreach step \"%s\" exceeded max-iterations limit of %d. Processed %d of %d items.", c.s.Name, limit, i, total)
 		}
 		st := map[string]any{"items": items, "item": items[i], "index": i, "total": total}
 		c.setState(st)
@@ -183,7 +183,7 @@ func (c *call) resolveItems() ([]any, error) {
 	if items, ok := asList(v); ok {
 		return items, nil
 	}
-	msg := fmt.Sprintf("Foreach expression must evaluate to an array. Expression %q resolved to %s", expr, jsTypeOf(v))
+	msg := fmt.Sprintf("Foreach expression must evaluate to an array. Expression \"%s\" resolved to %s", expr, jsTypeOf(v))
 	if v != nil {
 		b := jsonMarshal(v)
 		if len(b) > 100 {

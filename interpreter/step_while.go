@@ -57,6 +57,6 @@ func runWhile(c *call) (any, error) {
 		if onLimit == "continue" {
 			return nil, nil
 		}
-		return nil, step.Errorf("Error", "While step %q exceeded max-iterations limit of %d. Completed %d iterations.", c.s.Name, limit, next)
+		return nil, step.Errorf("Error", "While step \"%s\" exceeded max-iterations limit of %d. Completed %d iterations.", c.s.Name, limit, next)
 	}
 }

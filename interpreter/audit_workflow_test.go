@@ -1,0 +1,555 @@
+package interpreter_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/secflow/secflow/interpreter"
+)
+
+// Audit of the walker against the semantics spec §2–§7: each case runs a
+// definition in the test environment and checks one documented behaviour.
+
+// auditCase is one behaviour of the spec, checked on a run.
+type auditCase struct {
+	name   string
+	def    string
+	inputs map[string]any
+	status string
+	// errMsg, when set, is the exact run error message.
+	errMsg string
+	check  func(t *testing.T, r *runResult)
+}
+
+func runAudit(t *testing.T, cases []auditCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runDef(t, tc.def, runOpts{inputs: tc.inputs})
+			if tc.status != "" && r.status() != tc.status {
+				t.Fatalf("status %s, want %s (error %+v)", r.status(), tc.status, r.errorOf())
+			}
+			if tc.errMsg != "" {
+				if e := r.errorOf(); e == nil || e.Message != tc.errMsg {
+					t.Errorf("error %+v\nwant message %q", e, tc.errMsg)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+		})
+	}
+}
+
+// TestAuditErrorTexts checks error texts of §5.1 and §6.1 that quote a
+// user string: JavaScript template literals insert it verbatim (no
+// escaping of inner quotes).
+func TestAuditErrorTexts(t *testing.T) {
+	runAudit(t, []auditCase{{
+		name: "foreach expression with quotes (§6.1.2)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: '{{ inputs.obj | default: "x" }}'
+    steps: [ { name: log, type: console, with: { message: hi } } ]
+`,
+		inputs: map[string]any{"obj": map[string]any{"a": 1.0}},
+		status: interpreter.StatusFailed,
+		errMsg: `Foreach expression must evaluate to an array. Expression "{{ inputs.obj | default: "x" }}" resolved to object: {"a":1}.`,
+	}, {
+		name: "condition syntax error with quotes (§5.1)",
+		def: `
+steps:
+  - name: gate
+    type: if
+    condition: '{{ inputs.c }}'
+    steps: [ { name: log, type: console, with: { message: hi } } ]
+`,
+		inputs: map[string]any{"c": `inputs.x: "a`},
+		status: interpreter.StatusFailed,
+		check: func(t *testing.T, r *runResult) {
+			if e := r.errorOf(); e == nil || !strings.HasPrefix(e.Message, `Syntax error in condition "inputs.x: "a" for step gate: `) {
+				t.Errorf("error %+v", e)
+			}
+		},
+	}, {
+		name: "invalid condition type (§5.1)",
+		def: `
+steps:
+  - name: gate
+    type: if
+    condition: "${{ inputs.n }}"
+    steps: [ { name: log, type: console, with: { message: hi } } ]
+`,
+		inputs: map[string]any{"n": 5.0},
+		status: interpreter.StatusFailed,
+		errMsg: "Invalid condition type for step gate. Got 5 (type: number), but expected boolean or string (KQL expression).",
+	}, {
+		name: "step-level if: reports the synthetic if_<name> (§2.1)",
+		def: `
+steps:
+  - name: s
+    type: console
+    if: "${{ inputs.arr }}"
+    with: { message: hi }
+`,
+		inputs: map[string]any{"arr": []any{1.0}},
+		status: interpreter.StatusFailed,
+		errMsg: "Invalid condition type for step if_s. Got [1] (type: object), but expected boolean or string (KQL expression).",
+	}, {
+		name: "foreach max-iterations fail (§6.1.2)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: "[1,2,3,4]"
+    max-iterations: { limit: 2, on-limit: fail }
+    steps: [ { name: log, type: console, with: { message: "{{ foreach.item }}" } } ]
+`,
+		status: interpreter.StatusFailed,
+		errMsg: `Foreach step "loop" exceeded max-iterations limit of 2. Processed 2 of 4 items.`,
+	}, {
+		name: "step timeout text (§7.6)",
+		def: `
+steps:
+  - name: slow
+    type: wait
+    timeout: 1s
+    with: { duration: 1m }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "Step execution exceeded the configured timeout of 1s.",
+	}})
+}
+
+// TestAuditState checks the loop and switch state merged into steps.<name>
+// (§3, §6.1.2–§6.1.4) and the "latest execution" rule.
+func TestAuditState(t *testing.T) {
+	runAudit(t, []auditCase{{
+		name: "foreach state and latest inner output",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: '["a","b","c"]'
+    steps:
+      - { name: inner, type: console, with: { message: "{{ foreach.index }}:{{ steps.loop.item }}/{{ steps.loop.total }}" } }
+  - name: after
+    type: console
+    with: { message: "{{ steps.loop.index }} {{ steps.loop.item }} {{ steps.loop.total }} {{ steps.loop.items | size }} {{ steps.inner.output }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if got := r.output("after"); got != "2 c 3 3 2:c/3" {
+				t.Errorf("after = %q", got)
+			}
+		},
+	}, {
+		name: "while iteration",
+		def: `
+steps:
+  - name: w
+    type: while
+    condition: "${{ steps.w.iteration < 2 }}"
+    steps:
+      - { name: b, type: console, with: { message: "{{ while.iteration }}/{{ steps.w.iteration }}" } }
+  - name: after
+    type: console
+    with: { message: "{{ steps.w.iteration }} {{ steps.b.output }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if got := r.output("after"); got != "2 2/2" {
+				t.Errorf("after = %q", got)
+			}
+		},
+	}, {
+		name: "switch matchedValue and matchedIndex",
+		def: `
+steps:
+  - name: route
+    type: switch
+    expression: "${{ inputs.code }}"
+    cases:
+      - { match: "x", steps: [ { name: a, type: console, with: { message: a } } ] }
+      - { match: "404", steps: [ { name: b, type: console, with: { message: b } } ] }
+  - name: after
+    type: console
+    with: { message: "${{ steps.route }}" }
+`,
+		inputs: map[string]any{"code": 404.0},
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			m, _ := r.output("after").(map[string]any)
+			if m["matchedValue"] != "404" || m["matchedIndex"] != 1.0 {
+				t.Errorf("steps.route = %v", jsonOf(m))
+			}
+			in, _ := m["input"].(map[string]any)
+			if in["rawExpression"] != "${{ inputs.code }}" || in["expression"] != 404.0 {
+				t.Errorf("steps.route.input = %v", jsonOf(in))
+			}
+			if _, ok := m["status"]; ok {
+				t.Errorf("steps.route has a status field")
+			}
+		},
+	}, {
+		name: "console ${{ obj }} output is the object (§6.2)",
+		def: `
+steps:
+  - name: c
+    type: console
+    with: { message: "${{ inputs.obj }}" }
+`,
+		inputs: map[string]any{"obj": map[string]any{"a": []any{1.0, "x"}}},
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if got := r.output("c"); !reflect.DeepEqual(got, map[string]any{"a": []any{1.0, "x"}}) {
+				t.Errorf("output %v", jsonOf(got))
+			}
+		},
+	}, {
+		name: "visibility: other branch and later steps absent (§3)",
+		def: `
+steps:
+  - name: early
+    type: console
+    with: { message: "[{{ steps.late.output }}]" }
+  - name: gate
+    type: if
+    condition: "${{ true }}"
+    steps:
+      - { name: yes, type: console, with: { message: "[{{ steps.no.output }}]" } }
+    else:
+      - { name: no, type: console, with: { message: no } }
+  - name: late
+    type: console
+    with: { message: late }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if r.output("early") != "[]" || r.output("yes") != "[]" {
+				t.Errorf("early %v yes %v", r.output("early"), r.output("yes"))
+			}
+		},
+	}, {
+		name: "variables visible to non-successors (§6.3.1)",
+		def: `
+steps:
+  - name: gate
+    type: if
+    condition: "${{ true }}"
+    steps:
+      - { name: set1, type: data.set, with: { a: 1, b: "x" } }
+  - name: set2
+    type: data.set
+    with: { b: "y" }
+  - name: out
+    type: console
+    with: { message: "${{ variables }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if got := r.output("out"); !reflect.DeepEqual(got, map[string]any{"a": 1.0, "b": "y"}) {
+				t.Errorf("variables %v", jsonOf(got))
+			}
+		},
+	}})
+}
+
+// statusOf returns the statuses of the records of path, in order.
+func statusOf(r *runResult, path string) []string {
+	var out []string
+	for _, rec := range r.records(path) {
+		out = append(out, rec.Status)
+	}
+	return out
+}
+
+// TestAuditOnFailure checks §7.3–§7.4: retry condition with `error`,
+// fallback re-raise, continue conditions and the workflow-level policy.
+func TestAuditOnFailure(t *testing.T) {
+	const retryDef = `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "%s" }
+    on-failure:
+      retry:
+        max-attempts: 2
+        condition: "${{ error.type == 'HttpRequestError' }}"
+`
+	runAudit(t, []auditCase{{
+		name:   "retry condition true retries max-attempts times",
+		def:    strings.Replace(retryDef, "%s", "http://h/404", 1),
+		status: interpreter.StatusFailed,
+		errMsg: "Request failed with status code 404",
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("http")); n != 3 {
+				t.Errorf("%d calls, want 3", n)
+			}
+		},
+	}, {
+		name:   "retry condition false propagates at once",
+		def:    strings.Replace(retryDef, "%s", "http://127.0.0.1:1", 1),
+		status: interpreter.StatusFailed,
+		errMsg: "Connection refused to http://127.0.0.1:1",
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("http")); n != 1 {
+				t.Errorf("%d calls, want 1", n)
+			}
+		},
+	}, {
+		name: "fallback sees error and re-raises the original error",
+		def: `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+    on-failure:
+      fallback:
+        - { name: note, type: console, with: { message: "fb: {{ error.type }} {{ error.message }}" } }
+  - name: after
+    type: console
+    with: { message: after }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "Request failed with status code 404",
+		check: func(t *testing.T, r *runResult) {
+			if got := r.output("note"); got != "fb: HttpRequestError Request failed with status code 404" {
+				t.Errorf("note = %v", got)
+			}
+			if r.ran("after") {
+				t.Errorf("after ran")
+			}
+		},
+	}, {
+		name: "a failing fallback step propagates its own error",
+		def: `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+    on-failure:
+      fallback:
+        - { name: fb, type: http, with: { url: "http://127.0.0.1:1" } }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "Connection refused to http://127.0.0.1:1",
+	}, {
+		name: "step-level on-failure wraps the synthetic foreach (§2.1)",
+		def: `
+steps:
+  - name: fetch
+    type: http
+    foreach: '["404", "ok"]'
+    with: { url: "http://h/{{ foreach.item }}" }
+    on-failure:
+      continue: true
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("http")); n != 1 {
+				t.Errorf("%d calls, want 1 (continue wraps the whole loop)", n)
+			}
+		},
+	}, {
+		name: "retry re-runs the timed step with a full timeout (§2.1, §7.6)",
+		def: `
+steps:
+  - name: slow
+    type: wait
+    timeout: 1s
+    with: { duration: 1m }
+    on-failure:
+      retry: { max-attempts: 1 }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "Step execution exceeded the configured timeout of 1s.",
+		check: func(t *testing.T, r *runResult) {
+			if got := statusOf(r, "slow"); !reflect.DeepEqual(got, []string{"failed", "failed"}) {
+				t.Errorf("records %v", got)
+			}
+		},
+	}, {
+		name: "an inner failure fails the foreach and the run (§7.3)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: "[1,2]"
+    steps:
+      - { name: fetch, type: http, with: { url: "http://h/404" } }
+  - name: after
+    type: console
+    with: { message: after }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "Request failed with status code 404",
+		check: func(t *testing.T, r *runResult) {
+			if got := statusOf(r, "loop"); !reflect.DeepEqual(got, []string{"failed"}) {
+				t.Errorf("loop records %v", got)
+			}
+			if r.ran("after") || len(r.f.callsTo("http")) != 1 {
+				t.Errorf("after ran %v, calls %d", r.ran("after"), len(r.f.callsTo("http")))
+			}
+		},
+	}, {
+		name: "workflow timeout is not catchable (§7.6)",
+		def: `
+settings:
+  timeout: 2s
+steps:
+  - name: slow
+    type: wait
+    with: { duration: 1m }
+    on-failure:
+      continue: true
+  - name: after
+    type: console
+    with: { message: after }
+`,
+		status: interpreter.StatusTimedOut,
+		check: func(t *testing.T, r *runResult) {
+			if r.ran("after") {
+				t.Errorf("after ran")
+			}
+			recs := r.records("slow")
+			if len(recs) != 1 || recs[0].Status != interpreter.StatusFailed || recs[0].Error == nil ||
+				recs[0].Error.Message != "Failed due to workflow timeout" {
+				t.Errorf("slow records %+v", recs)
+			}
+		},
+	}})
+}
+
+// TestAuditContinueCondition checks continue: "<expr>" both ways (§7.4).
+func TestAuditContinueCondition(t *testing.T) {
+	const def = `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "%s" }
+    on-failure:
+      continue: "${{ error.type == 'HttpRequestError' }}"
+  - name: after
+    type: console
+    with: { message: "{{ steps.fetch.error.message }}|{{ steps.fetch.output }}" }
+`
+	r := runDef(t, strings.Replace(def, "%s", "http://h/404", 1), runOpts{})
+	if r.status() != interpreter.StatusCompleted || r.output("after") != "Request failed with status code 404|" {
+		t.Errorf("404: status %s after %v", r.status(), r.output("after"))
+	}
+	if got := statusOf(r, "fetch"); !reflect.DeepEqual(got, []string{"failed"}) {
+		t.Errorf("fetch records %v", got)
+	}
+	r = runDef(t, strings.Replace(def, "%s", "http://127.0.0.1:1", 1), runOpts{})
+	if r.status() != interpreter.StatusFailed || r.ran("after") {
+		t.Errorf("refused: status %s, after ran %v", r.status(), r.ran("after"))
+	}
+}
+
+// TestAuditWorkflowLevelOnFailure checks settings.on-failure (§7.4): it
+// wraps atomic steps, not flow control, wait or fallback steps, and a
+// step-level policy overrides it; its fallback steps are named
+// workflow-level-on-failure_<stepId>_<name>.
+func TestAuditWorkflowLevelOnFailure(t *testing.T) {
+	const settings = `
+settings:
+  on-failure:
+    fallback:
+      - { name: note, type: console, with: { message: "fb {{ error.message }}" } }
+    continue: true
+`
+	runAudit(t, []auditCase{{
+		name: "atomic step wrapped, fallback renamed",
+		def: settings + `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+  - name: after
+    type: console
+    with: { message: "{{ steps.workflow-level-on-failure_fetch_note.output }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if got := r.output("workflow-level-on-failure_fetch_note"); got != "fb Request failed with status code 404" {
+				t.Errorf("fallback output %v (steps %v)", got, jsonOf(r.steps.Steps))
+			}
+			if _, ok := r.steps.Steps["note"]; ok {
+				t.Errorf("fallback stored under its plain name")
+			}
+		},
+	}, {
+		name: "inner step of a foreach wrapped, not the foreach",
+		def: settings + `
+steps:
+  - name: loop
+    type: foreach
+    foreach: '["404","ok"]'
+    steps:
+      - { name: fetch, type: http, with: { url: "http://h/{{ foreach.item }}" } }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("http")); n != 2 {
+				t.Errorf("%d calls, want 2", n)
+			}
+		},
+	}, {
+		name: "if with a bad condition not wrapped",
+		def: settings + `
+steps:
+  - name: gate
+    type: if
+    condition: "${{ 5 }}"
+    steps: [ { name: x, type: console, with: { message: x } } ]
+`,
+		status: interpreter.StatusFailed,
+	}, {
+		name: "wait not wrapped",
+		def: settings + `
+steps:
+  - name: pause
+    type: wait
+    timeout: 1s
+    with: { duration: 1m }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "Step execution exceeded the configured timeout of 1s.",
+	}, {
+		name: "step-level policy overrides",
+		def: settings + `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+    on-failure:
+      retry: { max-attempts: 1 }
+`,
+		status: interpreter.StatusFailed,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("http")); n != 2 {
+				t.Errorf("%d calls, want 2", n)
+			}
+			if _, ok := r.steps.Steps["workflow-level-on-failure_fetch_note"]; ok {
+				t.Errorf("workflow-level fallback ran")
+			}
+		},
+	}, {
+		name: "steps in a step-level fallback not wrapped",
+		def: settings + `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+    on-failure:
+      fallback:
+        - { name: fb, type: http, with: { url: "http://127.0.0.1:1" } }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "Connection refused to http://127.0.0.1:1",
+	}})
+}
