@@ -147,7 +147,7 @@ func Run(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
 		return nil, err
 	}
 	fetcher := in.Map(fFetcher)
-	hc, maxBytes := client(rt.HTTPClient(), fetcher)
+	hc, maxBytes := client(rt.HTTPClient(), fetcher, rt, secrets)
 	res, err := activitykit.Do(ctx, hc, activitykit.Request{Method: method, URL: target, Header: header, Body: body,
 		MaxBytes: maxBytes, Secrets: secrets})
 	if err != nil {
@@ -216,8 +216,13 @@ func encodeBody(b any, h nethttp.Header) ([]byte, error) {
 	}
 }
 
-// client applies the fetcher options to a copy of hc.
-func client(hc *nethttp.Client, f map[string]any) (*nethttp.Client, int64) {
+// client applies the fetcher options to a copy of hc. It also enforces the
+// host policy of rt on every redirect (a redirect to a host outside
+// allowedHosts fails with the allow-list error instead of being followed),
+// drops the connector's secret headers (and Referer) when a redirect leaves
+// the original host, and, when an allow-list is configured, refuses connections to
+// link-local / cloud-metadata addresses (see activitykit.GuardMetadata).
+func client(hc *nethttp.Client, f map[string]any, rt any, secrets []string) (*nethttp.Client, int64) {
 	if hc == nil {
 		hc = nethttp.DefaultClient
 	}
@@ -232,8 +237,12 @@ func client(hc *nethttp.Client, f map[string]any) (*nethttp.Client, int64) {
 	if n, ok := activitykit.Int(f[fMaxRedirects]); ok && n >= 0 {
 		maxRedirects = n
 	}
+	var allowed []string
+	if p, ok := rt.(activitykit.HostPolicy); ok {
+		allowed = p.AllowedHosts()
+	}
 	cp := *hc
-	if skip || (keepSet && !keep) {
+	if skip || (keepSet && !keep) || len(allowed) > 0 {
 		tr, err := activitykit.TransportFor(hc.Transport, nil, false)
 		if err == nil {
 			if skip {
@@ -243,6 +252,9 @@ func client(hc *nethttp.Client, f map[string]any) (*nethttp.Client, int64) {
 				tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // explicit fetcher.skip_ssl_verification
 			}
 			tr.DisableKeepAlives = keepSet && !keep
+			if len(allowed) > 0 {
+				activitykit.GuardMetadata(tr, allowed)
+			}
 			cp.Transport = tr
 		}
 	}
@@ -253,7 +265,31 @@ func client(hc *nethttp.Client, f map[string]any) (*nethttp.Client, int64) {
 		if int64(len(via)) > maxRedirects {
 			return step.Errorf("ERR_FR_TOO_MANY_REDIRECTS", "Maximum number of redirects exceeded")
 		}
+		if !activitykit.HostAllowed(rt, req.URL.String()) {
+			return step.Errorf("Error", "redirect target url %q is not added to the allowedHosts list of connectors.yaml",
+				req.URL.Scheme+"://"+req.URL.Host)
+		}
+		if len(via) > 0 && !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+			for _, name := range secretHeaderNames(req.Header, secrets) {
+				req.Header.Del(name)
+			}
+			req.Header.Del("Referer") // the original URL may carry a token in its path or query
+		}
 		return nil
 	}
 	return &cp, maxBytes
+}
+
+// secretHeaderNames lists the headers of h whose value contains a secret.
+func secretHeaderNames(h nethttp.Header, secrets []string) []string {
+	var out []string
+	for name, vs := range h {
+		for _, v := range vs {
+			if activitykit.Redact(v, secrets...) != v || strings.EqualFold(name, "Authorization") {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }

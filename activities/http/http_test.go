@@ -217,3 +217,79 @@ func TestSpecRegistered(t *testing.T) {
 		t.Fatalf("output example: %v", err)
 	}
 }
+
+// TestRedirectEscapingAllowList: a redirect from an allowed host to a host
+// outside allowedHosts must fail without the second host being called.
+func TestRedirectEscapingAllowList(t *testing.T) {
+	other, orc := stub(t)
+	var hits int
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		hits++
+		nethttp.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/ok", nethttp.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	s, _ := connectors.NewStore()
+	s.SetAllowedHosts([]string{"127.0.0.1"})
+	rt := connectors.NewRuntime(s, nil, nil)
+	_, err := Run(context.Background(), rt, step.Input{With: map[string]any{"url": srv.URL + "/start"}})
+	if err == nil || !strings.Contains(err.Error(), "not added to the allowedHosts") {
+		t.Fatalf("err = %v", err)
+	}
+	if hits != 1 || len(orc.reqs) != 0 {
+		t.Fatalf("hits=%d, non-allowed host received %d requests", hits, len(orc.reqs))
+	}
+}
+
+// TestRedirectDropsSecretHeaders: a connector's secret headers are not
+// forwarded when a redirect leaves the connector's host.
+func TestRedirectDropsSecretHeaders(t *testing.T) {
+	other, orc := stub(t)
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/echo-auth", nethttp.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("TEST_HTTP_KEY", "key-value-123")
+	t.Setenv("TEST_HTTP_TOKEN", "token-value-456")
+	rt := runtime(t, connectors.Def{ID: "api", Type: ".webhook", Config: map[string]any{"url": srv.URL},
+		Secrets: map[string]string{"token": "${env:TEST_HTTP_TOKEN}", "header.X-Api-Key": "${env:TEST_HTTP_KEY}"}})
+	if _, err := Run(context.Background(), rt, step.Input{ConnectorID: "api", With: map[string]any{"path": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := orc.last()
+	if req.Header.Get("X-Api-Key") != "" || req.Header.Get("Authorization") != "" || req.Header.Get("Referer") != "" {
+		t.Fatalf("secret headers forwarded across hosts: %v", req.Header)
+	}
+}
+
+// TestMetadataAddressBlocked: once an allow-list is configured (even "*"),
+// the step refuses to connect to link-local / cloud-metadata addresses
+// unless the IP itself is listed.
+func TestMetadataAddressBlocked(t *testing.T) {
+	tests := []struct {
+		url     string
+		allowed []string
+		want    string
+	}{
+		{"http://169.254.169.254/latest/meta-data/", []string{"*"}, "ForbiddenAddress"},
+		{"http://[fe80::1]/", []string{"*"}, "ForbiddenAddress"},
+		{"http://[::ffff:169.254.169.254]/", []string{"*"}, "ForbiddenAddress"},
+		{"http://0.0.0.0:9/", []string{"*"}, "ForbiddenAddress"},
+		// explicitly listed: the guard lets it through (it then fails to connect)
+		{"http://169.254.169.254:1/", []string{"169.254.169.254"}, ""},
+	}
+	for _, tt := range tests {
+		s, _ := connectors.NewStore()
+		s.SetAllowedHosts(tt.allowed)
+		rt := connectors.NewRuntime(s, nil, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := Run(ctx, rt, step.Input{With: map[string]any{"url": tt.url}})
+		cancel()
+		se := step.AsError(err)
+		if se == nil {
+			t.Fatalf("%s: no error", tt.url)
+		}
+		if (se.Type == "ForbiddenAddress") != (tt.want == "ForbiddenAddress") {
+			t.Errorf("%s allowed=%v: %+v", tt.url, tt.allowed, se)
+		}
+	}
+}
