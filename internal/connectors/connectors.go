@@ -23,7 +23,10 @@ package connectors
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -89,7 +92,7 @@ type Store struct {
 
 // NewStore returns a store holding defs, validated as Load validates them.
 func NewStore(defs ...Def) (*Store, error) {
-	s := &Store{getenv: os.Getenv, readFile: os.ReadFile}
+	s := &Store{getenv: os.Getenv, readFile: readSecretFile}
 	for _, d := range defs {
 		if err := s.Add(d); err != nil {
 			return nil, err
@@ -188,6 +191,87 @@ var credentialKeys = map[string]bool{
 	"apikey": true, "api_key": true, "password": true, "token": true, "apitoken": true,
 	"secret": true, "webhookurl": true, "routingkey": true, "routing_key": true,
 	"accesstoken": true, "access_token": true, "clientsecret": true, "client_secret": true,
+	// header names (config.headers of .webhook / .http connectors)
+	"authorization": true, "proxy-authorization": true, "x-api-key": true, "api-key": true,
+	"cookie": true, "private-token": true,
+}
+
+// maxSecretFileBytes caps a ${file:} secret (a token or key, never large).
+const maxSecretFileBytes = 64 << 10
+
+// checkConfig rejects credentials written into config, which is not
+// secret (it may be logged, listed and recorded): credential-named keys at
+// any depth (config.headers.Authorization included) and URLs carrying a
+// password or a Slack incoming-webhook path. Messages name the key only.
+func checkConfig(id, path string, v any) error {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := path + "." + k
+			if credentialKeys[strings.ToLower(k)] {
+				return fmt.Errorf("connector %q: %s is a credential; move it to secrets as ${env:NAME} or ${file:/path}", id, p)
+			}
+			if err := checkConfig(id, p, e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if err := checkConfig(id, fmt.Sprintf("%s[%d]", path, i), e); err != nil {
+				return err
+			}
+		}
+	case string:
+		if u, err := url.Parse(strings.TrimSpace(x)); err == nil && u.Host != "" {
+			if _, hasPw := u.User.Password(); hasPw {
+				return fmt.Errorf("connector %q: %s is a URL with an embedded password; put the credential in secrets", id, path)
+			}
+			if strings.EqualFold(u.Hostname(), "hooks.slack.com") {
+				return fmt.Errorf("connector %q: %s is a Slack webhook URL, which is a secret; use secrets.webhookUrl", id, path)
+			}
+		}
+	}
+	return nil
+}
+
+// checkRef validates a ${env:}/${file:} reference: ${file:} paths must be
+// absolute (a relative path would depend on the worker's directory).
+func checkRef(ref string) error {
+	m := refPattern.FindStringSubmatch(ref)
+	if m == nil {
+		return fmt.Errorf("not a reference")
+	}
+	if m[1] == "file" && !filepath.IsAbs(m[2]) {
+		return fmt.Errorf("${file:%s}: the path must be absolute", m[2])
+	}
+	return nil
+}
+
+// readSecretFile reads a ${file:} secret. Symbolic links are followed (a
+// Kubernetes secret volume is made of them); the target must be a regular
+// file of at most maxSecretFileBytes, so a FIFO or device cannot stall or
+// flood the worker.
+func readSecretFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxSecretFileBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxSecretFileBytes)
+	}
+	return b, nil
 }
 
 // Add validates d and appends it.
@@ -199,14 +283,15 @@ func (s *Store) Add(d Def) error {
 		return fmt.Errorf("connector %q: type is required (e.g. .slack_api, .elasticsearch)", d.ID)
 	}
 	d.Type = NormalizeType(d.Type)
-	for k := range d.Config {
-		if credentialKeys[strings.ToLower(k)] {
-			return fmt.Errorf("connector %q: config.%s is a credential; move it to secrets as ${env:NAME} or ${file:/path}", d.ID, k)
-		}
+	if err := checkConfig(d.ID, "config", d.Config); err != nil {
+		return err
 	}
 	for k, ref := range d.Secrets {
 		if !refPattern.MatchString(ref) {
 			return fmt.Errorf("connector %q: secrets.%s must be a reference ${env:NAME} or ${file:/path}; literal secrets are not allowed", d.ID, k)
+		}
+		if err := checkRef(ref); err != nil {
+			return fmt.Errorf("connector %q: secrets.%s: %w", d.ID, k, err)
 		}
 	}
 	s.mu.Lock()
@@ -362,10 +447,10 @@ func (s *Store) Resolve(_ context.Context, idOrName string, types ...string) (*s
 // resolveRef resolves one ${env:NAME} / ${file:/path} reference. Errors
 // never include the value.
 func (s *Store) resolveRef(ref string) (string, error) {
-	m := refPattern.FindStringSubmatch(ref)
-	if m == nil {
-		return "", fmt.Errorf("not a reference")
+	if err := checkRef(ref); err != nil {
+		return "", err
 	}
+	m := refPattern.FindStringSubmatch(ref)
 	switch m[1] {
 	case "env":
 		v, ok := lookupEnv(s.getenv, m[2])

@@ -147,6 +147,11 @@ func TestRejects(t *testing.T) {
 		{"missing id", "connectors:\n- {type: .slack}\n", "without an id"},
 		{"duplicate id", "connectors:\n- {id: a, type: .slack}\n- {id: a, type: .jira}\n", "defined twice"},
 		{"unknown key", "connectors:\n- {id: a, type: .slack, secret: {}}\n", "field secret not found"},
+		{"credential header in config", "connectors:\n- {id: a, type: .webhook, config: {url: 'https://x', headers: {Authorization: Bearer sk-1}}}\n", "config.headers.Authorization is a credential"},
+		{"nested api key", "connectors:\n- {id: a, type: .http, config: {auth: [{x-api-key: sk-1}]}}\n", "config.auth[0].x-api-key is a credential"},
+		{"password in url", "connectors:\n- {id: a, type: .webhook, config: {url: 'https://u:sk-1@api.example.com/'}}\n", "config.url is a URL with an embedded password"},
+		{"slack webhook in config", "connectors:\n- {id: a, type: .webhook, config: {url: 'https://hooks.slack.com/services/T0/B0/sk-1'}}\n", "config.url is a Slack webhook URL"},
+		{"relative file ref", "connectors:\n- {id: a, type: .slack_api, secrets: {token: '${file:secrets/tok}'}}\n", "the path must be absolute"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,5 +220,51 @@ func TestForSandbox(t *testing.T) {
 		if len(d.Secrets) != 0 {
 			t.Fatalf("List exposes sandbox secrets of %s", d.ID)
 		}
+	}
+}
+
+func TestSecretFileHandling(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "token")
+	if err := os.WriteFile(real, []byte("file-token-value\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, maxSecretFileBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, want, wantErr string }{
+		{"regular", real, "file-token-value", ""},
+		{"symlink followed", link, "file-token-value", ""},
+		{"directory", dir, "", "not a regular file"},
+		{"too large", big, "", "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := NewStore(Def{ID: "a", Type: ".slack_api", Secrets: map[string]string{"token": "${file:" + tt.path + "}"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := s.Resolve(context.Background(), "a")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || c.Secrets["token"] != tt.want {
+				t.Fatalf("got %v %v", c, err)
+			}
+		})
+	}
+	// A relative path is refused even where a reference is resolved directly
+	// (config references).
+	if _, err := Parse([]byte("connectors:\n- {id: a, type: .http, config: {url: 'https://x/${file:rel}'}}\n")); err == nil ||
+		!strings.Contains(err.Error(), "must be absolute") {
+		t.Fatalf("config relative ref: %v", err)
 	}
 }
