@@ -56,21 +56,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	// The definition id may come before the flags.
-	var id string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
+	if err := parseArgs(fs, args); err != nil {
+		return flagExit(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
-	}
-	if id == "" || fs.NArg() > 1 || (fs.NArg() == 1 && fs.Arg(0) != id) {
+	if fs.NArg() != 1 {
 		fs.Usage()
 		return 2
 	}
+	id := fs.Arg(0)
 	store, err := defstore.Open(*defsDir, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "secflow run: loading definitions from %s: %v\n", *defsDir, err)

@@ -41,8 +41,8 @@ func runTest(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr)
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if err := parseArgs(fl, args); err != nil {
+		return flagExit(err)
 	}
 	if *format != "text" && *format != "junit" {
 		fmt.Fprintf(stderr, "secflow test: unknown --format %q (want text or junit)\n", *format)

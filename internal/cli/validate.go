@@ -44,8 +44,8 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr)
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if err := parseArgs(fl, args); err != nil {
+		return flagExit(err)
 	}
 	if *format != "text" && *format != "json" {
 		fmt.Fprintf(stderr, "secflow validate: unknown --format %q (want text or json)\n", *format)
