@@ -77,13 +77,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "--data-dir), the Temporal Web UI, the secflow worker and the alert intake API.")
 		fmt.Fprintln(stderr, "Ctrl-C stops everything. Runs survive a restart on the same --data-dir.")
 		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Example: secflow dev --http-port 9090 --data-dir /tmp/secflow")
+		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseArgs(fs, args); err != nil {
+		return flagExit(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "secflow dev: unexpected arguments %q\n", fs.Args())
+		fmt.Fprintf(stderr, "secflow dev: unexpected arguments %q (dev takes only flags; see secflow dev -h)\n", fs.Args())
 		return 2
 	}
 	explicit := map[string]bool{}

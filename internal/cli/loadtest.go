@@ -74,9 +74,15 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "plus the client round trip. A definition with a `type: alert` trigger must be")
 		fmt.Fprintln(stderr, "loaded, or nothing is started (matched: 0).")
 		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Example: secflow loadtest --alerts 2000 --concurrency 32")
+		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "secflow loadtest: unexpected arguments %q (loadtest takes only flags; see secflow loadtest -h)\n", fs.Args())
 		return 2
 	}
 	if *n < 1 || *conc < 1 {

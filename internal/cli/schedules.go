@@ -40,13 +40,15 @@ func runSchedules(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "Lists the Temporal Schedules secflow manages (IDs secflow/<definition>/<trigger>),")
 		fmt.Fprintln(stderr, "one per `scheduled` trigger, with their state and next run times.")
 		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Example: secflow schedules --next 5")
+		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseArgs(fs, args); err != nil {
+		return flagExit(err)
 	}
 	if fs.NArg() > 0 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "secflow schedules: unexpected arguments %q (schedules takes only flags; see secflow schedules -h)\n", fs.Args())
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -23,7 +23,11 @@ func runService(fs *flag.FlagSet, common *commonFlags, args []string, stderr io.
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "secflow %s: unexpected arguments %q (%s takes only flags; see secflow %s -h)\n", name, fs.Args(), name, name)
 		return 2
 	}
 	log, err := common.logger(stderr)

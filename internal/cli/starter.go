@@ -55,6 +55,8 @@ func runStarter(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		"Serves the alert intake API (POST /api/v1/alerts, manual runs, schedules) and starts",
 		"runs on an existing Temporal cluster; it never starts a server (use `secflow dev`).",
 		"Connection flags default to the TEMPORAL_* variables the temporal CLI reads.",
+		"",
+		"Example: SECFLOW_API_TOKENS=s3cret secflow starter --listen :8080 --address temporal:7233",
 	}, func(log *slog.Logger) error { return starterMain(ctx, f, log) })
 }
 

@@ -49,6 +49,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"Runs the secflow Temporal worker (interpreter workflow + step activities) against an",
 		"existing Temporal cluster; it never starts a server (use `secflow dev` for that).",
 		"Connection flags default to the TEMPORAL_* variables the temporal CLI reads.",
+		"",
+		"Example: TEMPORAL_ADDRESS=temporal:7233 secflow worker --definitions /etc/secflow/definitions",
 	}, func(log *slog.Logger) error { return workerMain(ctx, f, log) })
 }
 
