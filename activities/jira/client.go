@@ -72,6 +72,7 @@ func newClient(ctx context.Context, rt step.Runtime, in step.Input) (*client, er
 	if err != nil {
 		return nil, step.Errorf("ConnectorConfigError", "%s", activitykit.Redact(err.Error(), secrets...))
 	}
+	hc = activitykit.LimitResponses(hc, 0)
 	tp := &gojira.BasicAuthTransport{Username: email, Password: token, Transport: hc.Transport}
 	api, err := gojira.NewClient(&http.Client{Transport: tp, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar, Timeout: hc.Timeout}, base)
 	if err != nil {

@@ -1,0 +1,62 @@
+package jira
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/internal/sandbox"
+)
+
+// TestRedirectDoesNotCarryCredentials: go-jira's BasicAuthTransport adds the
+// API token to every request, so a redirect to another host must not be
+// followed (the token would be handed to that host).
+func TestRedirectDoesNotCarryCredentials(t *testing.T) {
+	var mu sync.Mutex
+	var leaked []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		leaked = append(leaked, r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	t.Cleanup(other.Close)
+	away := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, away+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"jira": srv.URL}), nil, nil)
+	if _, err := Run(bg, rt, pushInput()); err == nil {
+		t.Fatal("expected an error")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(leaked) != 0 {
+		t.Fatalf("redirect followed to another host with Authorization %q", leaked)
+	}
+}
+
+// TestResponseBodyCapped: a success answer over the cap fails the step
+// instead of being buffered whole.
+func TestResponseBodyCapped(t *testing.T) {
+	fake := sandbox.NewJira().Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/search") {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"issues":[],"pad":"`))
+			w.Write([]byte(strings.Repeat("x", 11<<20)))
+			w.Write([]byte(`"}`))
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"jira": srv.URL}), nil, nil)
+	_, err := Run(bg, rt, pushInput())
+	if err == nil || !strings.Contains(err.Error(), "maxContentLength") {
+		t.Fatalf("err = %v", err)
+	}
+}
