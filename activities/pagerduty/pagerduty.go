@@ -126,7 +126,7 @@ func Run(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
 	if err != nil {
 		return nil, step.Errorf("ConnectorConfigError", "%s", activitykit.Redact(err.Error(), secrets...))
 	}
-	rec := &recorder{hc: hc}
+	rec := &recorder{hc: activitykit.LimitResponses(hc, 0)}
 	client := pd.NewClient("", pd.WithV2EventsAPIEndpoint(strings.TrimSuffix(strings.TrimRight(apiURL, "/"), "/v2/enqueue")))
 	client.HTTPClient = rec
 
