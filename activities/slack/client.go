@@ -88,7 +88,7 @@ func newClient(ctx context.Context, rt step.Runtime, in step.Input, types ...str
 		return nil, step.Errorf("ConnectorConfigError", "%s", activitykit.Redact(err.Error(), secrets...))
 	}
 	return &client{
-		api:     slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc)),
+		api:     slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(activitykit.LimitResponses(hc, 0))),
 		conn:    conn,
 		secrets: secrets,
 		origin:  activitykit.Origin(apiURL),

@@ -1,0 +1,30 @@
+package slack
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/secflow/secflow/internal/connectors"
+)
+
+// TestAPIResponseBodyCapped: slack-go reads whole answers; an oversized one
+// must fail the step instead of being buffered without bound.
+func TestAPIResponseBodyCapped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true,"channel":"C0SECOPS","ts":"1.2","messages":[],"pad":"`))
+		w.Write([]byte(strings.Repeat("x", 11<<20)))
+		w.Write([]byte(`"}`))
+	}))
+	t.Cleanup(srv.Close)
+	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"slack": srv.URL}), nil, nil)
+	_, err := RunAPI(bg, rt, input("slack_api", "slack-api", map[string]any{
+		"subAction":       "postMessage",
+		"subActionParams": map[string]any{"channelIds": []any{"C0SECOPS"}, "text": "hi"},
+	}))
+	if err == nil || !strings.Contains(err.Error(), "maxContentLength") {
+		t.Fatalf("err = %v", err)
+	}
+}
