@@ -553,3 +553,320 @@ steps:
 		errMsg: "Connection refused to http://127.0.0.1:1",
 	}})
 }
+
+// TestAuditLoops checks §6.1.2–§6.1.5 details.
+func TestAuditLoops(t *testing.T) {
+	runAudit(t, []auditCase{{
+		name: "nested foreach: foreach is the innermost, outer via steps (§4.6)",
+		def: `
+steps:
+  - name: outer
+    type: foreach
+    foreach: '["a","b"]'
+    steps:
+      - name: inner
+        type: foreach
+        foreach: "[1,2]"
+        steps:
+          - { name: log, type: test.echo, with: { m: "{{ steps.outer.item }}{{ foreach.item }}/{{ steps.outer.index }}{{ foreach.index }}" } }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			var got []string
+			for _, c := range r.f.callsTo("test.echo") {
+				got = append(got, c.With["m"].(string))
+			}
+			if want := []string{"a1/00", "a2/01", "b1/10", "b2/11"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("got %q", got)
+			}
+		},
+	}, {
+		name: "foreach YAML list is rendered (§6.1.2)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: [ "{{ inputs.a }}", "${{ inputs.n }}" ]
+    steps:
+      - { name: log, type: test.echo, with: { v: "${{ foreach.item }}" } }
+`,
+		inputs: map[string]any{"a": "x", "n": 3.0},
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			calls := r.f.callsTo("test.echo")
+			if len(calls) != 2 || calls[0].With["v"] != "x" || calls[1].With["v"] != 3.0 {
+				t.Errorf("calls %v", jsonOf(calls))
+			}
+		},
+	}, {
+		name: "foreach over a number string fails with its type (§6.1.2)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: "5"
+    steps: [ { name: log, type: console, with: { message: x } } ]
+`,
+		status: interpreter.StatusFailed,
+		errMsg: `Foreach expression must evaluate to an array. Expression "5" resolved to number: 5.`,
+	}, {
+		name: "legacy bare context path (§6.1.2)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: inputs.list
+    steps: [ { name: log, type: test.echo, with: { v: "${{ foreach.item }}" } } ]
+`,
+		inputs: map[string]any{"list": []any{"p", "q"}},
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("test.echo")); n != 2 {
+				t.Errorf("%d calls", n)
+			}
+		},
+	}, {
+		name: "step-level if: is evaluated once outside step-level foreach: (§2.1)",
+		def: `
+steps:
+  - name: log
+    type: test.echo
+    if: "${{ foreach == undefined }}"
+    foreach: "[1,2]"
+    with: { v: "${{ foreach.item }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("test.echo")); n != 2 {
+				t.Errorf("%d calls, want 2", n)
+			}
+		},
+	}, {
+		name: "while condition sees the body; loop.continue goes to the check (§6.1.3, §6.1.5)",
+		def: `
+steps:
+  - name: w
+    type: while
+    condition: "${{ steps.b.output < 3 }}"
+    steps:
+      - { name: b, type: console, with: { message: "${{ while.iteration | plus: 1 }}" } }
+      - { name: skip, type: loop.continue }
+      - { name: never, type: console, with: { message: never } }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.records("w/while[2]/b")); n != 1 || r.ran("w/while[3]/b") {
+				t.Errorf("records %+v", r.state.Steps)
+			}
+			if r.ran("w/while[0]/never") {
+				t.Errorf("never ran")
+			}
+			if got := statusOf(r, "w/while[0]/skip"); !reflect.DeepEqual(got, []string{"completed"}) {
+				t.Errorf("skip records %v", got)
+			}
+		},
+	}, {
+		name: "loop.break inside an if inside a foreach (§6.1.5)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: "[1,2,3]"
+    steps:
+      - name: gate
+        type: if
+        condition: "${{ foreach.item == 2 }}"
+        steps: [ { name: stop, type: loop.break } ]
+      - { name: log, type: test.echo, with: { v: "${{ foreach.item }}" } }
+  - name: after
+    type: console
+    with: { message: "{{ steps.loop.index }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("test.echo")); n != 1 {
+				t.Errorf("%d calls, want 1", n)
+			}
+			if r.output("after") != "1" {
+				t.Errorf("after %v", r.output("after"))
+			}
+		},
+	}, {
+		name: "switch on a boolean, no match leaves matchedValue undefined (§6.1.4)",
+		def: `
+steps:
+  - name: route
+    type: switch
+    expression: "${{ inputs.flag }}"
+    cases:
+      - { match: true, steps: [ { name: a, type: console, with: { message: a } } ] }
+  - name: after
+    type: console
+    with: { message: "[{{ steps.route.matchedValue }}]{{ steps.route.matchedIndex }}" }
+`,
+		inputs: map[string]any{"flag": false},
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if r.output("after") != "[]-1" || r.ran("route/a") {
+				t.Errorf("after %v", r.output("after"))
+			}
+		},
+	}, {
+		name: "iteration-on-failure continue keeps the loop going",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: '["404","ok"]'
+    iteration-on-failure: { continue: true }
+    steps:
+      - { name: fetch, type: http, with: { url: "http://h/{{ foreach.item }}" } }
+  - name: after
+    type: console
+    with: { message: "{{ steps.fetch.output.status }}|{{ steps.fetch.error.message }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if r.output("after") != "200|" {
+				t.Errorf("after %v", r.output("after"))
+			}
+		},
+	}})
+}
+
+// TestAuditMisc checks §6.1.7, §6.1.11, §7.4 (latest attempt) and §7.6
+// (enclosing scopes on a workflow timeout).
+func TestAuditMisc(t *testing.T) {
+	runAudit(t, []auditCase{{
+		name: "wait with an invalid rendered duration (§6.1.7)",
+		def: `
+steps:
+  - name: pause
+    type: wait
+    with: { duration: "{{ inputs.d }}" }
+`,
+		inputs: map[string]any{"d": "1m2h"},
+		status: interpreter.StatusFailed,
+		errMsg: `Invalid duration format: 1m2h. Use format like "1w2d3h4m5s6ms" with units in descending order.`,
+	}, {
+		name: "workflow timeout fails every enclosing scope (§7.6)",
+		def: `
+settings: { timeout: 2s }
+steps:
+  - name: loop
+    type: foreach
+    foreach: "[1,2]"
+    steps:
+      - name: gate
+        type: if
+        condition: "${{ true }}"
+        steps:
+          - { name: nap, type: wait, with: { duration: 10s } }
+`,
+		status: interpreter.StatusTimedOut,
+		check: func(t *testing.T, r *runResult) {
+			for _, p := range []string{"loop", "loop/foreach[0]/gate", "loop/foreach[0]/gate/nap"} {
+				recs := r.records(p)
+				if len(recs) != 1 || recs[0].Status != interpreter.StatusFailed || recs[0].Error == nil ||
+					recs[0].Error.Message != "Failed due to workflow timeout" {
+					t.Errorf("%s records %+v", p, recs)
+				}
+			}
+		},
+	}, {
+		name: "workflow.fail closes enclosing steps failed (§6.1.11)",
+		def: `
+steps:
+  - name: loop
+    type: foreach
+    foreach: "[1,2]"
+    steps:
+      - { name: stop, type: workflow.fail, with: { message: "nope" } }
+  - { name: after, type: console, with: { message: x } }
+`,
+		status: interpreter.StatusFailed,
+		errMsg: "nope",
+		check: func(t *testing.T, r *runResult) {
+			if got := statusOf(r, "loop"); !reflect.DeepEqual(got, []string{"failed"}) {
+				t.Errorf("loop records %v", got)
+			}
+			if r.ran("after") || r.ran("loop/foreach[1]/stop") {
+				t.Errorf("ran after the failure: %+v", r.state.Steps)
+			}
+		},
+	}, {
+		name: "workflow.output cancelled: step completed, run cancelled (§6.1.11)",
+		def: `
+steps:
+  - name: gate
+    type: if
+    condition: "${{ true }}"
+    steps:
+      - { name: done, type: workflow.output, status: cancelled, with: { n: "{{ inputs.n }}" } }
+  - { name: after, type: console, with: { message: x } }
+`,
+		inputs: map[string]any{"n": 4.0},
+		status: interpreter.StatusCancelled,
+		check: func(t *testing.T, r *runResult) {
+			if got := statusOf(r, "gate/done"); !reflect.DeepEqual(got, []string{"completed"}) {
+				t.Errorf("done records %v", got)
+			}
+			if got := statusOf(r, "gate"); !reflect.DeepEqual(got, []string{"completed"}) {
+				t.Errorf("gate records %v", got)
+			}
+			if r.ran("after") {
+				t.Errorf("after ran")
+			}
+			if res := r.result(); res == nil || !reflect.DeepEqual(res.Output, map[string]any{"n": 4.0}) {
+				t.Errorf("result %+v", res)
+			}
+		},
+	}})
+}
+
+// TestAuditRetryLatest checks that steps.<name> is the latest attempt
+// after a successful retry (§3, §7.4).
+func TestAuditRetryLatest(t *testing.T) {
+	f := &fakes{failUntil: map[string]int{"s": 1}}
+	r := runDef(t, `
+steps:
+  - name: s
+    type: test.flaky
+    on-failure: { retry: { max-attempts: 2 } }
+  - name: after
+    type: console
+    with: { message: "[{{ steps.s.error }}] {{ steps.s.output.attempt }}" }
+`, runOpts{fakes: f})
+	if r.output("after") != "[] 2" {
+		t.Errorf("after %v", r.output("after"))
+	}
+	if got := statusOf(r, "s"); !reflect.DeepEqual(got, []string{"failed", "completed"}) {
+		t.Errorf("records %v", got)
+	}
+}
+
+// TestAuditVariablesFromCompletedOnly checks that `variables` merges only
+// completed data.set executions (§6.3.1): one that fails its
+// max-step-size check (§7.7) contributes nothing.
+func TestAuditVariablesFromCompletedOnly(t *testing.T) {
+	r := runDef(t, `
+steps:
+  - name: ok
+    type: data.set
+    with: { a: 1 }
+  - name: big
+    type: data.set
+    max-step-size: 20b
+    with: { a: 2, b: "a value well over twenty bytes" }
+    on-failure: { continue: true }
+  - name: out
+    type: console
+    with: { message: "${{ variables }}" }
+`, runOpts{})
+	if got := statusOf(r, "big"); !reflect.DeepEqual(got, []string{"failed"}) {
+		t.Fatalf("big records %v", got)
+	}
+	if got := r.output("out"); !reflect.DeepEqual(got, map[string]any{"a": 1.0}) {
+		t.Errorf("variables %v", jsonOf(got))
+	}
+}

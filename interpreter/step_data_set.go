@@ -1,8 +1,9 @@
 package interpreter
 
 // step_data_set.go: `type: data.set` (§6.3.1). The rendered `with` must be
-// an object; it is the step output and is merged into `variables` (later
-// executions win, shallow per key).
+// an object; it is the step output and, once the step completed (its size
+// checked), is merged into `variables` by the walker (later executions
+// win, shallow per key).
 
 func init() { define("data.set", false, runDataSet) }
 
@@ -12,6 +13,5 @@ func runDataSet(c *call) (any, error) {
 		return nil, err
 	}
 	c.input = with
-	c.r.setVariables(with)
 	return with, nil
 }

@@ -311,6 +311,10 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 			out, err = nil, e
 		}
 	}
+	if m, ok := out.(map[string]any); ok && err == nil && s.Type == "data.set" {
+		// Only completed data.set executions feed `variables` (§6.3.1).
+		r.setVariables(m)
+	}
 	err = c.classify(err)
 	if _, ok := err.(*continueAsNew); ok {
 		return err // the loop goes on in the next run: its record stays running
