@@ -72,7 +72,50 @@ func (a *authenticator) check(r *http.Request, body []byte, now time.Time) strin
 	}
 }
 
-func (a *authenticator) checkSignature(r *http.Request, sig string, body []byte, now time.Time) string {
+// precheck decides what can be decided about r before its body is read: a
+// valid bearer token passes, and a signed request whose timestamp is
+// missing, stale or from the future, or whose signature is malformed, is
+// refused — so an unauthenticated client cannot make the server buffer a
+// body just by sending a signature header. It returns "" when the body must
+// be read (and check called) to decide.
+func (a *authenticator) precheck(r *http.Request, now time.Time) string {
+	if !a.cfg.Enabled() || a.cfg.HMACSecret == "" {
+		return ""
+	}
+	sig := r.Header.Get(a.cfg.SignatureHeader)
+	if sig == "" {
+		return ""
+	}
+	if a.bearerOK(r) {
+		return ""
+	}
+	return a.signatureShape(r, sig, now)
+}
+
+// bearerOK reports whether r carries one of the configured bearer tokens
+// (constant-time compare of SHA-256 digests).
+func (a *authenticator) bearerOK(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	if h == "" || len(a.tokens) == 0 {
+		return false
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		tok, ok = strings.CutPrefix(h, "bearer ")
+	}
+	if !ok {
+		return false
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	match := 0
+	for _, t := range a.tokens {
+		match |= subtle.ConstantTimeCompare(sum[:], t[:])
+	}
+	return match == 1
+}
+
+// signatureShape checks the timestamp window and the signature syntax.
+func (a *authenticator) signatureShape(r *http.Request, sig string, now time.Time) string {
 	ts := r.Header.Get(a.cfg.TimestampHeader)
 	if ts == "" {
 		return "missing " + a.cfg.TimestampHeader + " header (Unix seconds) for the signature"
@@ -85,10 +128,18 @@ func (a *authenticator) checkSignature(r *http.Request, sig string, body []byte,
 	if d := now.Sub(at); d > a.cfg.Tolerance || d < -a.cfg.Tolerance {
 		return "signature timestamp outside the accepted window of " + a.cfg.Tolerance.String()
 	}
-	got, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(sig), "sha256="))
-	if err != nil {
+	if _, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(sig), "sha256=")); err != nil {
 		return "malformed signature: expected sha256=<hex>"
 	}
+	return ""
+}
+
+func (a *authenticator) checkSignature(r *http.Request, sig string, body []byte, now time.Time) string {
+	if why := a.signatureShape(r, sig, now); why != "" {
+		return why
+	}
+	ts := r.Header.Get(a.cfg.TimestampHeader)
+	got, _ := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(sig), "sha256="))
 	if !hmac.Equal(got, Sign([]byte(a.cfg.HMACSecret), ts, body)) {
 		return "invalid signature"
 	}

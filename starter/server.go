@@ -187,6 +187,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, endpoint strin
 		if why := s.auth.check(r, nil, received); why != "" {
 			return unauthenticated(why)
 		}
+	} else if why := s.auth.precheck(r, received); why != "" {
+		return unauthenticated(why)
 	}
 	var body []byte
 	if r.Method == http.MethodPost {
