@@ -1,11 +1,15 @@
 package starter
 
 import (
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 )
 
 func TestAuthenticator(t *testing.T) {
@@ -98,7 +102,74 @@ func TestLimiter(t *testing.T) {
 		t.Errorf("clientKey without trust = %s", got)
 	}
 	l2 := newLimiter(RateLimit{TrustForwardedFor: true})
+	// The proxy appends the address it saw; what the client wrote to the
+	// left is spoofable and must not choose the bucket.
+	if got := l2.clientKey(r); got != "10.0.0.1" {
+		t.Errorf("clientKey with trust = %s, want the proxy-appended 10.0.0.1", got)
+	}
+	r.Header.Set("X-Forwarded-For", "9.9.9.9")
+	r.Header.Add("X-Forwarded-For", "5.6.7.8, 1.2.3.4")
 	if got := l2.clientKey(r); got != "1.2.3.4" {
-		t.Errorf("clientKey with trust = %s", got)
+		t.Errorf("clientKey with repeated headers = %s", got)
+	}
+}
+
+// countingBody counts the bytes the server reads from a request body.
+type countingBody struct {
+	n, size int
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	if c.n >= c.size {
+		return 0, io.EOF
+	}
+	k := min(len(p), c.size-c.n)
+	for i := range p[:k] {
+		p[i] = 'x'
+	}
+	c.n += k
+	return k, nil
+}
+
+// TestSignedRequestRefusedBeforeBody: a request that only carries a
+// signature header with a stale, future or missing timestamp, or a malformed
+// signature, is refused 401 without its body being read (no 413, no buffering).
+func TestSignedRequestRefusedBeforeBody(t *testing.T) {
+	c, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now := time.Unix(1_800_000_000, 0)
+	s, err := New(Config{Client: c, Definitions: newMemDefs(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Auth: AuthConfig{HMACSecret: "k"}, MaxBodyBytes: 1 << 10, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := strconv.FormatInt(now.Unix(), 10)
+	stale := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
+	future := strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
+	tests := []struct {
+		name    string
+		headers map[string]string
+	}{
+		{"stale", map[string]string{"X-Secflow-Signature": "sha256=00", "X-Secflow-Timestamp": stale}},
+		{"future", map[string]string{"X-Secflow-Signature": "sha256=00", "X-Secflow-Timestamp": future}},
+		{"no timestamp", map[string]string{"X-Secflow-Signature": "sha256=00"}},
+		{"malformed", map[string]string{"X-Secflow-Signature": "sha256=zz", "X-Secflow-Timestamp": ts}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := &countingBody{size: 1 << 20}
+			r := httptest.NewRequest("POST", "/api/v1/alerts", body)
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			s.Handler().ServeHTTP(w, r)
+			if w.Code != 401 || body.n != 0 {
+				t.Fatalf("code %d after reading %d body bytes: %s", w.Code, body.n, w.Body)
+			}
+		})
 	}
 }

@@ -97,8 +97,9 @@ type AuthConfig struct {
 // Enabled reports whether any authentication is configured.
 func (a AuthConfig) Enabled() bool { return len(a.BearerTokens) > 0 || a.HMACSecret != "" }
 
-// RateLimit is a token bucket per client (the remote IP, or the first
-// X-Forwarded-For address when TrustForwardedFor is set). The zero value
+// RateLimit is a token bucket per client (the remote IP, or, when
+// TrustForwardedFor is set, the last X-Forwarded-For address: the one the
+// reverse proxy in front of the starter appended). The zero value
 // means 100 requests/s with bursts of 200; PerSecond < 0 disables limiting.
 type RateLimit struct {
 	PerSecond         float64

@@ -67,9 +67,14 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 // clientKey identifies the client of r for rate limiting.
 func (l *limiter) clientKey(r *http.Request) string {
 	if l != nil && l.forwarded {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
+		// The rightmost address is the one the trusted proxy appended; every
+		// address left of it was written by the client and could be varied
+		// per request to get a fresh bucket each time.
+		if xffs := r.Header.Values("X-Forwarded-For"); len(xffs) > 0 {
+			all := strings.Split(xffs[len(xffs)-1], ",")
+			if last := strings.TrimSpace(all[len(all)-1]); last != "" {
+				return last
+			}
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
