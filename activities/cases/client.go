@@ -6,8 +6,11 @@
 // cases.createCase is idempotent per step: it tags the case with
 // "secflow-idem:<hash of the idempotency key>" and looks that tag up before
 // creating, so a retry after a crash returns the case created by the
-// earlier attempt instead of creating a second one. cases.addAlerts skips
-// alerts already attached.
+// earlier attempt instead of creating a second one (so is
+// cases.createCaseFromTemplate).
+// cases.addAlerts, cases.addEvents and cases.addObservables skip what the
+// case already has; cases.deleteObservable and a retried cases.deleteCases
+// accept what is already gone.
 package cases
 
 import (

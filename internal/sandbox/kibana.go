@@ -33,6 +33,7 @@ type Kibana struct {
 	executions    []ConnectorExecution
 	conversations map[string]*Conversation
 	convOrder     []string
+	templates     map[string][]any
 }
 
 // AlertState is what the fake knows about one detection alert.
@@ -117,6 +118,7 @@ type kbCase struct {
 	updatedAt    any
 	external     map[string]any
 	incremental  int
+	observables  []any
 }
 
 // NewKibana returns an empty fake Kibana.
@@ -248,6 +250,14 @@ func (k *Kibana) serve(w http.ResponseWriter, r *http.Request) {
 		k.patchCases(w, space, body)
 	case p == "/api/cases" && r.Method == http.MethodDelete:
 		k.deleteCases(w, space, r.URL.Query())
+	case p == "/api/cases/configure" && r.Method == http.MethodGet:
+		k.getConfigure(w, space, r.URL.Query())
+	case len(parts) == 4 && parts[1] == "cases" && parts[3] == "observables" && r.Method == http.MethodPost:
+		k.addObservable(w, space, parts[2], body)
+	case len(parts) == 5 && parts[1] == "cases" && parts[3] == "observables" && (r.Method == http.MethodPatch || r.Method == http.MethodDelete):
+		k.changeObservable(w, r.Method, space, parts[2], parts[4], body)
+	case len(parts) == 4 && parts[0] == "internal" && parts[1] == "cases" && parts[3] == "_similar" && r.Method == http.MethodPost:
+		k.similarCases(w, space, parts[2], body)
 	case p == "/api/cases/_find" && r.Method == http.MethodGet:
 		k.findCases(w, space, r.URL.Query())
 	case len(parts) == 4 && parts[1] == "cases" && parts[2] == "alerts" && r.Method == http.MethodGet:
@@ -402,9 +412,10 @@ func (k *Kibana) commentsOf(c *kbCase) []any {
 func (k *Kibana) render(c *kbCase, withComments bool) map[string]any {
 	alerts, users := 0, 0
 	for _, cm := range c.Comments {
-		if cm.Type == "alert" {
+		switch cm.Type {
+		case "alert":
 			alerts++
-		} else {
+		case "user":
 			users++
 		}
 	}
@@ -439,7 +450,7 @@ func (k *Kibana) render(c *kbCase, withComments bool) map[string]any {
 		"comments": comments, "totalComment": users, "totalAlerts": alerts,
 		"created_at": c.CreatedAt, "created_by": sandboxUser, "updated_at": c.updatedAt, "updated_by": nil,
 		"closed_at": c.closedAt, "closed_by": closedBy, "external_service": external(c), "duration": nil,
-		"observables": []any{}, "total_observables": 0,
+		"observables": observablesOf(c), "total_observables": len(c.observables),
 	}
 }
 
@@ -579,6 +590,14 @@ func (k *Kibana) addComment(w http.ResponseWriter, space, id string, b map[strin
 		}
 		cm["comment"] = text
 		rec.Comment = text
+	case "event":
+		if b["eventId"] == nil || b["index"] == nil {
+			kbError(w, 400, "Invalid value \"undefined\" supplied to \"eventId\"")
+			return
+		}
+		cm["eventId"], cm["index"] = b["eventId"], b["index"]
+		rec.AlertID = strings.Join(strList(b["eventId"]), ",")
+		rec.Index = strings.Join(strList(b["index"]), ",")
 	case "alert":
 		rule, _ := b["rule"].(map[string]any)
 		if b["alertId"] == nil || b["index"] == nil {
@@ -905,4 +924,164 @@ func exampleFor(schema map[string]any, hint string) any {
 		return nil
 	}
 	return "sandbox: " + truncate(hint, 80)
+}
+
+// SetTemplates sets the case templates GET /api/cases/configure returns for
+// owner: [{key, name, description, tags, caseFields: {title, description,
+// tags, severity, category, customFields, connector, settings, assignees}}].
+func (k *Kibana) SetTemplates(owner string, templates []any) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.templates == nil {
+		k.templates = map[string][]any{}
+	}
+	k.templates[owner] = templates
+}
+
+// getConfigure answers GET /api/cases/configure: one configuration per owner
+// that has templates (owner query filters).
+func (k *Kibana) getConfigure(w http.ResponseWriter, space string, q url.Values) {
+	owners := multi(q, "owner")
+	names := make([]string, 0, len(k.templates))
+	for o := range k.templates {
+		names = append(names, o)
+	}
+	sort.Strings(names)
+	out := []any{}
+	for _, o := range names {
+		if !anyIn(owners, o) {
+			continue
+		}
+		out = append(out, map[string]any{"id": "config-" + o, "owner": o, "templates": k.templates[o],
+			"customFields": []any{}, "closure_type": "close-by-user", "version": "WzEsMV0=",
+			"connector":  map[string]any{"id": "none", "name": "none", "type": ".none", "fields": nil},
+			"created_at": nowISO(), "created_by": sandboxUser, "updated_at": nil, "updated_by": nil,
+			"error": nil, "mappings": []any{}})
+	}
+	writeJSON(w, 200, out)
+}
+
+// observablesOf returns the observables of c (never nil).
+func observablesOf(c *kbCase) []any {
+	if c.observables == nil {
+		return []any{}
+	}
+	return c.observables
+}
+
+// addObservable answers POST /api/cases/{id}/observables with body
+// {observable: {typeKey, value, description}}; a duplicate (same typeKey and
+// value) is a 400 as in Kibana.
+func (k *Kibana) addObservable(w http.ResponseWriter, space, id string, b map[string]any) {
+	c := k.find(space, id)
+	if c == nil {
+		kbError(w, 404, fmt.Sprintf("Saved object [cases/%s] not found", id))
+		return
+	}
+	o, _ := b["observable"].(map[string]any)
+	typeKey, _ := o["typeKey"].(string)
+	value, _ := o["value"].(string)
+	if typeKey == "" || value == "" {
+		kbError(w, 400, "[request body.observable]: typeKey and value are required")
+		return
+	}
+	for _, raw := range c.observables {
+		if m := raw.(map[string]any); m["typeKey"] == typeKey && m["value"] == value {
+			kbError(w, 400, "Observable of this type and value already exists")
+			return
+		}
+	}
+	now := nowISO()
+	c.observables = append(c.observables, map[string]any{"id": newID(), "typeKey": typeKey, "value": value,
+		"description": o["description"], "createdAt": now, "updatedAt": now})
+	c.updatedAt = now
+	k.bump(c)
+	writeJSON(w, 200, k.render(c, true))
+}
+
+// changeObservable answers PATCH (body {observable: {value, description}};
+// returns the case) and DELETE (204) of /api/cases/{id}/observables/{oid}.
+func (k *Kibana) changeObservable(w http.ResponseWriter, method, space, id, oid string, b map[string]any) {
+	c := k.find(space, id)
+	if c == nil {
+		kbError(w, 404, fmt.Sprintf("Saved object [cases/%s] not found", id))
+		return
+	}
+	idx := -1
+	for i, raw := range c.observables {
+		if raw.(map[string]any)["id"] == oid {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		kbError(w, 404, fmt.Sprintf("Failed to find observable with id: %s", oid))
+		return
+	}
+	now := nowISO()
+	c.updatedAt = now
+	if method == http.MethodDelete {
+		c.observables = append(c.observables[:idx], c.observables[idx+1:]...)
+		k.bump(c)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	o, _ := b["observable"].(map[string]any)
+	value, _ := o["value"].(string)
+	if value == "" {
+		kbError(w, 400, "[request body.observable.value]: value is required")
+		return
+	}
+	m := c.observables[idx].(map[string]any)
+	m["value"], m["description"], m["updatedAt"] = value, o["description"], now
+	k.bump(c)
+	writeJSON(w, 200, k.render(c, true))
+}
+
+// similarCases answers POST /internal/cases/{id}/_similar ({page, perPage}):
+// the other cases of the space sharing at least one observable (typeKey and
+// value) with the case, each with similarities.observables.
+func (k *Kibana) similarCases(w http.ResponseWriter, space, id string, b map[string]any) {
+	c := k.find(space, id)
+	if c == nil {
+		kbError(w, 404, fmt.Sprintf("Saved object [cases/%s] not found", id))
+		return
+	}
+	page, perPage := 1, 20
+	if n, ok := b["page"].(float64); ok && n > 0 {
+		page = int(n)
+	}
+	if n, ok := b["perPage"].(float64); ok && n > 0 {
+		perPage = int(n)
+	}
+	key := func(raw any) string {
+		m := raw.(map[string]any)
+		return fmt.Sprint(m["typeKey"]) + "\x00" + fmt.Sprint(m["value"])
+	}
+	mine := map[string]bool{}
+	for _, o := range c.observables {
+		mine[key(o)] = true
+	}
+	var matched []any
+	for _, other := range k.cases {
+		if other == c || other.Space != space || other.Owner != c.Owner {
+			continue
+		}
+		sims := []any{}
+		for _, o := range other.observables {
+			if mine[key(o)] {
+				m := o.(map[string]any)
+				sims = append(sims, map[string]any{"typeKey": m["typeKey"], "typeLabel": m["typeKey"], "value": m["value"]})
+			}
+		}
+		if len(sims) > 0 {
+			r := k.render(other, false)
+			r["similarities"] = map[string]any{"observables": sims}
+			matched = append(matched, r)
+		}
+	}
+	out := []any{}
+	for i := (page - 1) * perPage; i >= 0 && i < len(matched) && i < page*perPage; i++ {
+		out = append(out, matched[i])
+	}
+	writeJSON(w, 200, map[string]any{"cases": out, "page": page, "per_page": perPage, "total": len(matched)})
 }
