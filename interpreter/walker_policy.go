@@ -105,6 +105,10 @@ func (r *run) workflowLevelFallback(s *Step, fallback []*Step) []*Step {
 	return out
 }
 
+// changeRetryWaiting is the GetVersion change ID of the waiting status
+// during long retry delays (it adds search attribute updates).
+const changeRetryWaiting = "retry-delay-waiting"
+
 // retryLoop is the workflow-side retry of §7.4: attempt n+1 runs after a
 // failure while the condition (with `error` in scope) holds and n <
 // max-attempts, after the configured delay. It is used for activity steps
@@ -137,8 +141,17 @@ func (r *run) retryLoop(ctx workflow.Context, sc *scope, s *Step, path string, r
 			since := r.now()
 			until := since.Add(d)
 			r.setWaiting(&Waiting{Kind: "retry", Step: path, Since: since, Until: &until, Error: f.E})
+			// A delay Kibana persists reports the run as waiting (§7.1,
+			// §7.4); runs started before this change keep running.
+			long := d > longWait && workflow.GetVersion(ctx, changeRetryWaiting, workflow.DefaultVersion, 1) == 1
+			if long {
+				r.setStatus(StatusWaiting, path)
+			}
 			serr := workflow.Sleep(ctx, d)
 			r.setWaiting(nil)
+			if long {
+				r.setStatus(StatusRunning, "")
+			}
 			if serr != nil {
 				return r.abortFor(sc)
 			}
