@@ -116,7 +116,7 @@ func runHITL(c *call, approval bool) (any, error) {
 		}
 		return map[string]any{"timedOut": true}, nil
 	}
-	at := r.now().UTC().Format(time.RFC3339Nano)
+	at := isoTime(r.now()) // new Date().toISOString()
 	req := w.req
 	if approval {
 		if !*req.Approved {
