@@ -28,3 +28,25 @@ func TestAPIResponseBodyCapped(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestWebhookRedirectNotFollowed: the webhook URL is the secret; a redirect
+// to another host must not be followed (Go sends the original URL as
+// Referer, and a 307 replays the message).
+func TestWebhookRedirectNotFollowed(t *testing.T) {
+	var got []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Referer"))
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(other.Close)
+	away := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, away+"/", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"slack": srv.URL}), nil, nil)
+	_, err := RunWebhook(bg, rt, input("slack", "slack", map[string]any{"message": "hi"}))
+	if err == nil || len(got) != 0 {
+		t.Fatalf("redirect followed (err %v), other host saw Referer %q", err, got)
+	}
+}

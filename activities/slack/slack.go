@@ -74,7 +74,9 @@ func RunWebhook(ctx context.Context, rt step.Runtime, in step.Input) (any, error
 	if err != nil {
 		return nil, step.Errorf("InputValidationError", "slack: %v", err)
 	}
-	res, err := activitykit.Do(ctx, hc, activitykit.Request{
+	// The webhook URL is the credential: never follow a redirect to another
+	// host (Go would send the URL along as Referer).
+	res, err := activitykit.Do(ctx, activitykit.LimitResponses(hc, 1<<20), activitykit.Request{
 		Method:   http.MethodPost,
 		URL:      hook,
 		Header:   http.Header{"Content-Type": {"application/json"}},
