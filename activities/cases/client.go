@@ -6,11 +6,15 @@
 // cases.createCase is idempotent per step: it tags the case with
 // "secflow-idem:<hash of the idempotency key>" and looks that tag up before
 // creating, so a retry after a crash returns the case created by the
-// earlier attempt instead of creating a second one (so is
-// cases.createCaseFromTemplate).
+// earlier attempt instead of creating a second one (so are
+// cases.createCaseFromTemplate and the deprecated kibana.createCase).
 // cases.addAlerts, cases.addEvents and cases.addObservables skip what the
 // case already has; cases.deleteObservable and a retried cases.deleteCases
 // accept what is already gone.
+//
+// The deprecated kibana.createCase, kibana.getCase, kibana.updateCase and
+// kibana.addCaseComment (and their *DefaultSpace aliases) live here too:
+// they take Kibana's Cases API request shape and output the API response.
 package cases
 
 import (

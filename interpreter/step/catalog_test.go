@@ -227,6 +227,14 @@ var inventory = []struct {
 	{typ: "kibana.request", want: "kibana.request"},
 	{typ: "kibana.SetAlertsStatus", want: "kibana.SetAlertsStatus"},
 	{typ: "kibana.SetAlertTags", want: "kibana.SetAlertTags"},
+	{typ: "kibana.createCase", want: "kibana.createCase"}, // deprecated → cases.createCase, Kibana's input shape
+	{typ: "kibana.getCase", want: "kibana.getCase"},
+	{typ: "kibana.updateCase", want: "kibana.updateCase"},
+	{typ: "kibana.addCaseComment", want: "kibana.addCaseComment"},
+	{typ: "kibana.createCaseDefaultSpace", want: "kibana.createCaseDefaultSpace"},
+	{typ: "kibana.getCaseDefaultSpace", want: "kibana.getCaseDefaultSpace"},
+	{typ: "kibana.updateCaseDefaultSpace", want: "kibana.updateCaseDefaultSpace"},
+	{typ: "kibana.addCaseCommentDefaultSpace", want: "kibana.addCaseCommentDefaultSpace"},
 	// Cases (§6.7)
 	{typ: "cases.createCase", want: "cases.createCase"},
 	{typ: "cases.getCase", want: "cases.getCase"},
@@ -285,10 +293,6 @@ var inventory = []struct {
 	{typ: "gemini.invokeAI", want: "*"},
 	{typ: "search.rerank", want: "*"},           // Kibana registry step; runs as a connector-shaped step here
 	{typ: "security.setAlertStatus", want: "*"}, // idem
-	{typ: "kibana.createCase", gap: "deprecated in Kibana (→ cases.createCase); not implemented"},
-	{typ: "kibana.getCase", gap: "deprecated in Kibana (→ cases.getCase); not implemented"},
-	{typ: "kibana.updateCase", gap: "deprecated in Kibana (→ cases.updateCase); not implemented"},
-	{typ: "kibana.addCaseComment", gap: "deprecated in Kibana (→ cases.addComment); not implemented"},
 }
 
 // TestCatalogInventory checks that every §6.0 step type resolves to the
