@@ -59,19 +59,26 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := parseArgs(fs, args); err != nil {
 		return flagExit(err)
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "secflow run: missing the definition id, e.g. secflow run <definition-id> --input name=value (see secflow run -h)")
+		if store, err := defstore.Open(*defsDir, nil); err == nil {
+			fmt.Fprintf(stderr, "definitions in %s: %s\n", *defsDir, definitionIDs(store))
+		}
+		return 2
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "secflow run: unexpected arguments %q after the definition id %q; inputs are given as --input name=value\n", fs.Args()[1:], fs.Arg(0))
 		return 2
 	}
 	id := fs.Arg(0)
 	store, err := defstore.Open(*defsDir, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "secflow run: loading definitions from %s: %v\n", *defsDir, err)
+		fmt.Fprintf(stderr, "secflow run: loading definitions from %s: %v (fix them, or point --definitions at another directory)\n", *defsDir, err)
 		return 1
 	}
 	def, ok := store.Get(id)
 	if !ok {
-		fmt.Fprintf(stderr, "secflow run: no definition %q in %s\n", id, *defsDir)
+		fmt.Fprintf(stderr, "secflow run: no definition %q in %s (the id is the file name without .yaml); definitions there: %s\n", id, *defsDir, definitionIDs(store))
 		return 1
 	}
 	in, err := parseRunInputs(def.Inputs, *inputFile, inputs)
@@ -114,8 +121,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var result interpreter.RunResult
 	if err := c.GetWorkflow(ctx, res.WorkflowID, res.RunID).Get(ctx, &result); err != nil {
-		fmt.Fprintf(stderr, "secflow run: waiting for the run: %v\n", err)
-		return 1
+		// A failed or timed-out run is a failed execution whose error
+		// carries the run result: print that like a completed one.
+		failed, ok := interpreter.ResultFromError(err)
+		if !ok {
+			fmt.Fprintf(stderr, "secflow run: waiting for the run: %v\n", err)
+			return 1
+		}
+		result = *failed
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
@@ -172,4 +185,17 @@ func runEnv(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// definitionIDs lists the ids of the definitions in store for an error
+// message, or says that there is none.
+func definitionIDs(store *defstore.Store) string {
+	var ids []string
+	for _, d := range store.All() {
+		ids = append(ids, d.ID)
+	}
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
 }

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/secflow/secflow/interpreter/schema"
@@ -60,5 +62,42 @@ func TestLoadtestPercentileAndServerTiming(t *testing.T) {
 	}
 	if d := serverTiming(""); d != 0 {
 		t.Errorf("serverTiming(empty) = %v", d)
+	}
+}
+
+// TestRunUsageErrors checks the mistakes `secflow run` answers before
+// contacting Temporal: each says what to do and, where it helps, which
+// definitions exist; flags are accepted after the definition id.
+func TestRunUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	def := "version: \"1\"\nname: Hello\nenabled: true\ntriggers:\n  - type: manual\ninputs:\n  - name: ip\n    type: string\n    required: true\nsteps:\n  - name: hi\n    type: console\n    with:\n      message: hi\n"
+	if err := os.WriteFile(filepath.Join(dir, "hello.yaml"), []byte(def), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stderrIn []string
+	}{
+		{"missing id lists definitions", []string{"run", "--definitions", dir}, 2, []string{"missing the definition id", "definitions in " + dir + ": hello"}},
+		{"unknown id lists definitions", []string{"run", "nope", "--definitions", dir}, 1, []string{`no definition "nope"`, "definitions there: hello"}},
+		{"input without --input", []string{"run", "hello", "ip=1", "--definitions", dir}, 2, []string{`unexpected arguments ["ip=1"]`, "--input name=value"}},
+		{"flags after the id are read", []string{"run", "hello", "--definitions", dir}, 1, []string{"ip: Invalid input"}},
+		{"help exits 0", []string{"run", "-h"}, 0, []string{"Example: secflow run"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := Main(context.Background(), tc.args, &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
+			}
+			for _, want := range tc.stderrIn {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+		})
 	}
 }
