@@ -98,6 +98,7 @@ func TestValidateCommand(t *testing.T) {
 			code: 0, exact: "1 file, 0 errors, 0 warnings\n"},
 		{name: "missing path", args: []string{"validate", filepath.Join(dir, "nope")}, code: 2, stderrIn: "cannot read"},
 		{name: "bad format", args: []string{"validate", "--format", "xml", dir}, code: 2, stderrIn: "unknown --format"},
+		{name: "flag after the path", args: []string{"validate", dir, "--format", "xml"}, code: 2, stderrIn: "unknown --format"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
