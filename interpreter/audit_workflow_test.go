@@ -870,3 +870,47 @@ steps:
 		t.Errorf("variables %v", jsonOf(got))
 	}
 }
+
+// TestAuditSyntheticNames checks the names Kibana's graph gives synthetic
+// steps (§2.1, §6.1.2) and the visibility of fallback steps (§3, §7.4).
+func TestAuditSyntheticNames(t *testing.T) {
+	runAudit(t, []auditCase{{
+		name: "step-level foreach state under foreach_<name>",
+		def: `
+steps:
+  - name: log
+    type: console
+    foreach: '["x","y"]'
+    with: { message: "{{ steps.foreach_log.index }}{{ foreach.item }}" }
+  - name: after
+    type: console
+    with: { message: "{{ steps.foreach_log.total }} {{ steps.foreach_log.item }} {{ steps.log.output }}" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if r.output("after") != "2 y 1y" {
+				t.Errorf("after %v", r.output("after"))
+			}
+		},
+	}, {
+		name: "fallback steps are visible to later steps",
+		def: `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+    on-failure:
+      fallback: [ { name: fb, type: console, with: { message: "fb" } } ]
+      continue: true
+  - name: after
+    type: console
+    with: { message: "{{ steps.fb.output }} {{ steps.fetch.error.type }} [{{ error.type }}]" }
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if r.output("after") != "fb HttpRequestError []" {
+				t.Errorf("after %v", r.output("after"))
+			}
+		},
+	}})
+}
