@@ -25,6 +25,7 @@ const (
 	fUseServerInfo = "use_server_info"
 	fUseLocalhost  = "use_localhost"
 	fFetcher       = "fetcher"
+	fFormData      = "form_data"
 )
 
 var requestSpec = &step.Spec{
@@ -36,13 +37,18 @@ var requestSpec = &step.Spec{
 		"The path is used as written (add `/s/<space>` yourself for another space). Kibana's required headers " +
 		"(`kbn-xsrf`, `x-elastic-internal-origin`) and the connector's credentials are always sent and cannot be " +
 		"overridden. The output is the parsed body (JSON ⇒ object, text ⇒ string, 204/304 ⇒ `{}`); with `debug: true` " +
-		"a `_debug: {method, fullUrl}` object is merged in. A non-2xx response fails with `HTTP <status>: <body>`.",
+		"a `_debug: {method, fullUrl}` object is merged in. A non-2xx response fails with `HTTP <status>: <body>`. " +
+		"`form_data` sends a `multipart/form-data` body instead of `body` (see the field).",
 	With: []step.Field{
 		{Name: fMethod, Type: step.String, Default: "GET", Enum: []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}, Doc: "HTTP method."},
 		{Name: fPath, Type: step.String, Required: true, Doc: "API path, e.g. /api/cases/_find.", Example: "/api/workflows/abc/run"},
 		{Name: fBody, Type: step.Any, Doc: "Request body (JSON)."},
 		{Name: fQuery, Type: step.Object, Doc: "Query-string parameters."},
 		{Name: fHeaders, Type: step.Object, Doc: "Extra headers."},
+		{Name: fFormData, Type: step.Object, Doc: "Multipart form fields, sent as `multipart/form-data` instead of `body`: " +
+			"a file is `{content, filename, content_type}` (content type default `application/octet-stream`), any other " +
+			"value is a text field (a list repeats the field; objects are sent as JSON). Fields go in key order.",
+			Example: map[string]any{"file": map[string]any{"content": "{{ steps.export.output }}", "filename": "rules.ndjson", "content_type": "application/ndjson"}}},
 		{Name: fDebug, Type: step.Bool, Default: false, Doc: "Merge `_debug: {method, fullUrl}` into the output."},
 		{Name: fUseServerInfo, Type: step.Bool, Doc: "Accepted for compatibility; secflow always uses the connector URL."},
 		{Name: fUseLocalhost, Type: step.Bool, Doc: "Accepted for compatibility; secflow always uses the connector URL."},
@@ -54,7 +60,17 @@ var requestSpec = &step.Spec{
   with:
     method: POST
     path: /api/workflows/{{ consts.child_id }}/run
-    body: { inputs: {} }`}},
+    body: { inputs: {} }`}, {Title: "Import saved objects (multipart)", YAML: `- name: import_objects
+  type: kibana.request
+  with:
+    method: POST
+    path: /api/saved_objects/_import
+    query: { overwrite: true }
+    form_data:
+      file:
+        content: "{{ inputs.ndjson }}"
+        filename: objects.ndjson
+        content_type: application/ndjson`}},
 	Activity:  runRequest,
 	Timeout:   5 * time.Minute,
 	Heartbeat: true,
@@ -91,8 +107,24 @@ func runRequest(ctx context.Context, rt step.Runtime, in step.Input) (any, error
 	if q := in.Map(fQuery); len(q) > 0 {
 		query = activitykit.Query(q)
 	}
+	body := in.With[fBody]
+	if form, ok := in.With[fFormData]; ok && form != nil {
+		if body != nil {
+			return nil, step.Errorf("InputValidationError", "kibana.request: give with.body or with.form_data, not both")
+		}
+		fields, ok := form.(map[string]any)
+		if !ok {
+			return nil, step.Errorf("InputValidationError", "kibana.request: with.form_data must be an object")
+		}
+		b, contentType, err := multipartBody(fields)
+		if err != nil {
+			return nil, err
+		}
+		body = b
+		headers["Content-Type"] = contentType
+	}
 	out, err := kb.JSON(ctx, activitykit.KibanaRequest{Method: method, Path: path, Query: query, Header: headers,
-		Body: in.With[fBody], MaxBytes: maxBytes})
+		Body: body, MaxBytes: maxBytes})
 	if err != nil {
 		return nil, err
 	}

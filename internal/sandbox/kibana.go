@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -34,6 +35,7 @@ type Kibana struct {
 	conversations map[string]*Conversation
 	convOrder     []string
 	templates     map[string][]any
+	imports       []Import
 }
 
 // AlertState is what the fake knows about one detection alert.
@@ -228,6 +230,10 @@ func (k *Kibana) serve(w http.ResponseWriter, r *http.Request) {
 		space, p = sp, "/"+tail
 	}
 	var body map[string]any
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		k.serveMultipart(w, r, space, p)
+		return
+	}
 	if r.Body != nil && r.Method != http.MethodGet {
 		b, _ := readAll(r)
 		if len(strings.TrimSpace(string(b))) > 0 {
@@ -1084,4 +1090,61 @@ func (k *Kibana) similarCases(w http.ResponseWriter, space, id string, b map[str
 		out = append(out, matched[i])
 	}
 	writeJSON(w, 200, map[string]any{"cases": out, "page": page, "per_page": perPage, "total": len(matched)})
+}
+
+// serveMultipart answers the multipart/form-data endpoints:
+// POST /api/saved_objects/_import, whose `file` part holds NDJSON saved
+// objects ({type, id, attributes} a line). The response is Kibana's import
+// result; a missing file part is a 400 as in Kibana.
+func (k *Kibana) serveMultipart(w http.ResponseWriter, r *http.Request, space, p string) {
+	if p != "/api/saved_objects/_import" || r.Method != http.MethodPost {
+		kbError(w, 415, "Unsupported Media Type")
+		return
+	}
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		kbError(w, 400, "[request body]: "+err.Error())
+		return
+	}
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		kbError(w, 400, "[request body.file]: expected value of type [Stream] but got [undefined]")
+		return
+	}
+	defer f.Close()
+	var buf strings.Builder
+	if _, err := io.Copy(&buf, f); err != nil {
+		kbError(w, 400, "[request body.file]: "+err.Error())
+		return
+	}
+	results, errs := []any{}, []any{}
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var obj map[string]any
+		if json.Unmarshal([]byte(line), &obj) != nil || obj["type"] == nil || obj["id"] == nil {
+			errs = append(errs, map[string]any{"error": map[string]any{"type": "unsupported_type"}, "id": obj["id"], "type": obj["type"]})
+			continue
+		}
+		results = append(results, map[string]any{"type": obj["type"], "id": obj["id"], "meta": map[string]any{"title": obj["id"]}})
+	}
+	k.mu.Lock()
+	k.imports = append(k.imports, Import{Space: space, Overwrite: r.URL.Query().Get("overwrite") == "true", Fields: r.MultipartForm.Value, Objects: len(results)})
+	k.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"success": len(errs) == 0, "successCount": len(results), "successResults": results, "errors": errs})
+}
+
+// Import is one saved-objects import the fake received.
+type Import struct {
+	Space     string              `json:"space"`
+	Overwrite bool                `json:"overwrite"`
+	Fields    map[string][]string `json:"fields"`
+	Objects   int                 `json:"objects"`
+}
+
+// Imports returns the saved-objects imports received, in order.
+func (k *Kibana) Imports() []Import {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]Import(nil), k.imports...)
 }
