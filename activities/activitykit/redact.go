@@ -1,6 +1,8 @@
 package activitykit
 
 import (
+	"encoding/base64"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -27,15 +29,34 @@ func Redact(s string, secrets ...string) string {
 	return s
 }
 
-// SecretValues lists the resolved secret values of c (for Redact).
+// basicPairs are the secret keys that go out together as HTTP Basic
+// credentials (user, password).
+var basicPairs = [][2]string{{"user", "password"}, {"username", "password"}, {"email", "apiToken"}}
+
+// SecretValues lists the resolved secret values of c (for Redact), plus the
+// forms in which they travel and may be echoed back: URL-escaped (query and
+// path) and, for user/password pairs, the base64 of "user:password" of a
+// Basic Authorization header.
 func SecretValues(c *step.Connector) []string {
 	if c == nil {
 		return nil
 	}
 	out := make([]string, 0, len(c.Secrets))
-	for _, v := range c.Secrets {
-		if v != "" {
+	seen := map[string]bool{}
+	add := func(v string) {
+		if v != "" && !seen[v] {
+			seen[v] = true
 			out = append(out, v)
+		}
+	}
+	for _, v := range c.Secrets {
+		add(v)
+		add(url.QueryEscape(v))
+		add(url.PathEscape(v))
+	}
+	for _, p := range basicPairs {
+		if u, pw := c.Secrets[p[0]], c.Secrets[p[1]]; u != "" || pw != "" {
+			add(base64.StdEncoding.EncodeToString([]byte(u + ":" + pw)))
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	nethttp "net/http"
@@ -198,7 +199,8 @@ func TestConnectorFormNoSecretLeak(t *testing.T) {
 		t.Fatal("basic auth not sent")
 	}
 	b, _ := json.Marshal(out)
-	if strings.Contains(string(b), "pa55-word-value") || strings.Contains(string(b), "key-value-123") {
+	basic := base64.StdEncoding.EncodeToString([]byte("pa55-word-value:pa55-word-value"))
+	if strings.Contains(string(b), "pa55-word-value") || strings.Contains(string(b), "key-value-123") || strings.Contains(string(b), basic) {
 		t.Fatalf("secret echoed into output: %s", b)
 	}
 	_, err = Run(context.Background(), rt, step.Input{ConnectorID: "nope"})
