@@ -295,3 +295,35 @@ func TestMetadataAddressBlocked(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSVerifiedUnlessSkipped: certificates are verified unless
+// fetcher.skip_ssl_verification is explicitly true.
+func TestTLSVerifiedUnlessSkipped(t *testing.T) {
+	srv := httptest.NewTLSServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) { w.Write([]byte("ok")) }))
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		fetcher map[string]any
+		allowed []string
+		ok      bool
+	}{
+		{nil, nil, false},
+		{map[string]any{"skip_ssl_verification": false}, nil, false},
+		{map[string]any{"skip_ssl_verification": "no"}, nil, false},
+		{map[string]any{"skip_ssl_verification": true}, nil, true},
+		{map[string]any{"skip_ssl_verification": "true"}, nil, true},
+		{nil, []string{"127.0.0.1"}, false},
+		{map[string]any{"skip_ssl_verification": true}, []string{"127.0.0.1"}, true},
+	}
+	for _, tt := range tests {
+		s, _ := connectors.NewStore()
+		s.SetAllowedHosts(tt.allowed)
+		rt := connectors.NewRuntime(s, nil, nil)
+		_, err := Run(context.Background(), rt, step.Input{With: map[string]any{"url": srv.URL, "fetcher": tt.fetcher}})
+		if (err == nil) != tt.ok {
+			t.Errorf("fetcher %v allowed %v: err = %v", tt.fetcher, tt.allowed, err)
+		}
+		if !tt.ok && step.AsError(err).Type != "TLSError" {
+			t.Errorf("fetcher %v: type %s", tt.fetcher, step.AsError(err).Type)
+		}
+	}
+}
