@@ -914,3 +914,46 @@ steps:
 		},
 	}})
 }
+
+// TestAuditErrorVariable checks the `error` variable (§4.6, §7.2): a KQL
+// retry condition reads it, fallbacks see its details, and it is absent
+// outside fallback paths.
+func TestAuditErrorVariable(t *testing.T) {
+	runAudit(t, []auditCase{{
+		name: "KQL retry condition on error.type",
+		def: `
+steps:
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+    on-failure:
+      retry: { max-attempts: 1, condition: "error.type: HttpRequestError and error.details.status >= 400" }
+`,
+		status: interpreter.StatusFailed,
+		check: func(t *testing.T, r *runResult) {
+			if n := len(r.f.callsTo("http")); n != 2 {
+				t.Errorf("%d calls, want 2", n)
+			}
+		},
+	}, {
+		name: "fallback sees error.details; error absent elsewhere",
+		def: `
+steps:
+  - name: before
+    type: console
+    with: { message: "[{{ error }}]" }
+  - name: fetch
+    type: http
+    with: { url: "http://h/404" }
+    on-failure:
+      fallback: [ { name: fb, type: console, with: { message: "{{ error.details.status }} {{ error.details.statusText }}" } } ]
+      continue: true
+`,
+		status: interpreter.StatusCompleted,
+		check: func(t *testing.T, r *runResult) {
+			if r.output("before") != "[]" || r.output("fb") != "404 Not Found" {
+				t.Errorf("before %v fb %v", r.output("before"), r.output("fb"))
+			}
+		},
+	}})
+}
