@@ -83,6 +83,9 @@ func newClient(ctx context.Context, rt step.Runtime, in step.Input, types ...str
 	if !strings.HasSuffix(apiURL, "/") {
 		apiURL += "/"
 	}
+	if !activitykit.HostAllowed(rt, apiURL) {
+		return nil, step.Errorf("Error", "the apiUrl host of connector %s is not added to the allowedHosts list of connectors.yaml", conn.ID)
+	}
 	hc, err := activitykit.ClientFor(rt.HTTPClient(), conn)
 	if err != nil {
 		return nil, step.Errorf("ConnectorConfigError", "%s", activitykit.Redact(err.Error(), secrets...))

@@ -50,3 +50,21 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 		t.Fatalf("redirect followed (err %v), other host saw Referer %q", err, got)
 	}
 }
+
+// TestAPIHostAllowList: like the webhook, Jira and PagerDuty connectors, the
+// Slack API connector's apiUrl must be in allowedHosts when a list is set.
+func TestAPIHostAllowList(t *testing.T) {
+	var hits int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
+	t.Cleanup(srv.Close)
+	store := connectors.ForSandbox(map[string]string{"slack": srv.URL})
+	store.SetAllowedHosts([]string{"slack.com"})
+	rt := connectors.NewRuntime(store, nil, nil)
+	_, err := RunAPI(bg, rt, input("slack_api", "slack-api", map[string]any{
+		"subAction":       "postMessage",
+		"subActionParams": map[string]any{"channelIds": []any{"C0SECOPS"}, "text": "hi"},
+	}))
+	if err == nil || !strings.Contains(err.Error(), "allowedHosts") || hits != 0 {
+		t.Fatalf("err = %v, hits = %d", err, hits)
+	}
+}
