@@ -13,5 +13,6 @@ import (
 	_ "github.com/secflow/secflow/activities/jira"          // jira, jira.*
 	_ "github.com/secflow/secflow/activities/kibana"        // kibana.request, kibana.SetAlertsStatus, kibana.SetAlertTags
 	_ "github.com/secflow/secflow/activities/pagerduty"     // pagerduty
+	_ "github.com/secflow/secflow/activities/search"        // search.rerank
 	_ "github.com/secflow/secflow/activities/slack"         // slack, slack_api, slack_api.*, slack2.*
 )

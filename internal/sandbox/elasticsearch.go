@@ -28,6 +28,8 @@ type Elasticsearch struct {
 	mu      sync.Mutex
 	indices map[string]*esIndex
 	seq     int
+	// inference holds the inference endpoints (PUT /_inference/...).
+	inference []InferenceEndpoint
 }
 
 type esIndex struct {
@@ -155,6 +157,8 @@ func (e *Elasticsearch) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		writeJSON(w, 200, map[string]any{"name": "sandbox", "cluster_name": "secflow-sandbox",
 			"version": map[string]any{"number": "8.19.0", "build_flavor": "default"}, "tagline": "You Know, for Search"})
+	case len(parts) >= 2 && parts[0] == "_inference":
+		e.inferenceAPI(w, r.Method, parts[1:], body)
 	case len(parts) == 1 && parts[0] == "_query" && r.Method == http.MethodPost:
 		e.esql(w, r, body)
 	case len(parts) == 1 && parts[0] == "_bulk":
@@ -1031,4 +1035,109 @@ func readAll(r *http.Request) ([]byte, error) {
 	var buf bytes.Buffer
 	_, err := buf.ReadFrom(r.Body)
 	return buf.Bytes(), err
+}
+
+// InferenceEndpoint is one inference endpoint of the fake cluster.
+type InferenceEndpoint struct {
+	InferenceID string `json:"inference_id"`
+	TaskType    string `json:"task_type"`
+	Service     string `json:"service"`
+}
+
+// AddInferenceEndpoint adds an inference endpoint (as PUT
+// /_inference/<task_type>/<id> does).
+func (e *Elasticsearch) AddInferenceEndpoint(ep InferenceEndpoint) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inference = append(e.inference, ep)
+}
+
+// inferenceAPI serves the inference API subset: PUT
+// /_inference/<task>/<id> {service, service_settings}, GET
+// /_inference/<task>/_all (or /_inference/_all) and POST
+// /_inference/rerank/<id> {query, input[]}. The fake reranker scores each
+// input by how many distinct query words (lower-cased) it contains, ties
+// kept in input order, and answers {rerank: [{index, relevance_score}]}.
+func (e *Elasticsearch) inferenceAPI(w http.ResponseWriter, method string, parts []string, body []byte) {
+	task, id := "", parts[0]
+	if len(parts) == 2 {
+		task, id = parts[0], parts[1]
+	}
+	find := func() *InferenceEndpoint {
+		for i := range e.inference {
+			if ep := &e.inference[i]; ep.InferenceID == id && (task == "" || ep.TaskType == task) {
+				return ep
+			}
+		}
+		return nil
+	}
+	switch {
+	case method == http.MethodGet && id == "_all":
+		eps := []any{}
+		for _, ep := range e.inference {
+			if task == "" || ep.TaskType == task {
+				eps = append(eps, map[string]any{"inference_id": ep.InferenceID, "task_type": ep.TaskType, "service": ep.Service,
+					"service_settings": map[string]any{}, "task_settings": map[string]any{}})
+			}
+		}
+		writeJSON(w, 200, map[string]any{"endpoints": eps})
+	case method == http.MethodPut && task != "":
+		var req map[string]any
+		_ = json.Unmarshal(body, &req)
+		service, _ := req["service"].(string)
+		if service == "" {
+			esError(w, 400, "parse_exception", "Required [service]")
+			return
+		}
+		if find() != nil {
+			esError(w, 400, "resource_already_exists_exception", fmt.Sprintf("Inference endpoint [%s] already exists", id))
+			return
+		}
+		e.inference = append(e.inference, InferenceEndpoint{InferenceID: id, TaskType: task, Service: service})
+		writeJSON(w, 200, map[string]any{"inference_id": id, "task_type": task, "service": service})
+	case method == http.MethodPost:
+		ep := find()
+		if ep == nil {
+			esError(w, 404, "resource_not_found_exception", fmt.Sprintf("Inference endpoint not found [%s]", id))
+			return
+		}
+		if ep.TaskType != "rerank" {
+			esError(w, 400, "status_exception", fmt.Sprintf("Incompatible task_type, the requested type [rerank] does not match the model type [%s]", ep.TaskType))
+			return
+		}
+		var req struct {
+			Query string   `json:"query"`
+			Input []string `json:"input"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil || req.Query == "" {
+			esError(w, 400, "action_request_validation_exception", "Validation Failed: 1: Field [query] cannot be null for task type [rerank];")
+			return
+		}
+		words := map[string]bool{}
+		for _, wd := range strings.Fields(strings.ToLower(req.Query)) {
+			words[strings.Trim(wd, "?.,!")] = true
+		}
+		type scored struct {
+			i     int
+			score float64
+		}
+		out := make([]scored, len(req.Input))
+		for i, in := range req.Input {
+			low, n := strings.ToLower(in), 0
+			for wd := range words {
+				if wd != "" && strings.Contains(low, wd) {
+					n++
+				}
+			}
+			out[i] = scored{i, float64(n) / float64(len(words)+1)}
+		}
+		sort.SliceStable(out, func(a, b int) bool { return out[a].score > out[b].score })
+		list := make([]any, len(out))
+		for k, sc := range out {
+			list[k] = map[string]any{"index": sc.i, "relevance_score": sc.score}
+		}
+		writeJSON(w, 200, map[string]any{"rerank": list})
+	default:
+		esError(w, 405, "illegal_argument_exception", fmt.Sprintf("Incorrect HTTP method for uri [/_inference/%s] and method [%s]", strings.Join(parts, "/"), method))
+	}
 }

@@ -291,8 +291,8 @@ var inventory = []struct {
 	{typ: "gen-ai.run", want: "*"},
 	{typ: "bedrock.invokeAI", want: "*"},
 	{typ: "gemini.invokeAI", want: "*"},
-	{typ: "search.rerank", want: "*"},           // Kibana registry step; runs as a connector-shaped step here
-	{typ: "security.setAlertStatus", want: "*"}, // idem
+	{typ: "search.rerank", want: "search.rerank"},
+	{typ: "security.setAlertStatus", want: "*"}, // Kibana registry step; runs as a connector-shaped step here
 }
 
 // TestCatalogInventory checks that every §6.0 step type resolves to the
