@@ -119,6 +119,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !*wait {
 		return 0
 	}
+	fmt.Fprintf(stderr, "waiting for the run to finish; a step failure nothing catches parks it for an operator: temporal workflow query -w %s --name state\n", res.WorkflowID)
 	var result interpreter.RunResult
 	if err := c.GetWorkflow(ctx, res.WorkflowID, res.RunID).Get(ctx, &result); err != nil {
 		// A failed or timed-out run is a failed execution whose error
