@@ -65,3 +65,6 @@ func flagExit(err error) int {
 	}
 	return 2
 }
+
+// dialHint follows an error connecting to Temporal: what to check.
+const dialHint = "Is Temporal running there? Start everything locally with `secflow dev`, or point --address (env TEMPORAL_ADDRESS) at your cluster."

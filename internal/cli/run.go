@@ -101,7 +101,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := temporalclient.Dial(ctx, topts, logger)
 	if err != nil {
-		fmt.Fprintf(stderr, "secflow run: %v\n", err)
+		fmt.Fprintf(stderr, "secflow run: %v\n%s\n", err, dialHint)
 		return 1
 	}
 	defer c.Close()

@@ -54,7 +54,7 @@ func runSchedules(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := temporalclient.Dial(ctx, topts, logger)
 	if err != nil {
-		fmt.Fprintf(stderr, "secflow schedules: %v\n", err)
+		fmt.Fprintf(stderr, "secflow schedules: %v\n%s\n", err, dialHint)
 		return 1
 	}
 	defer c.Close()
