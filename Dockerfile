@@ -18,14 +18,19 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN go build -tags nodev -trimpath -ldflags="-s -w" -o /out/secflow . \
- && /out/secflow help >/dev/null
+ && /out/secflow help >/dev/null \
+ && mkdir -p /out/blobs
 
 FROM gcr.io/distroless/static-debian12:nonroot
 # CA certificates (TLS to Temporal Cloud, Elastic, Slack, ...) and tzdata come with the base.
 COPY --from=build /out/secflow /usr/local/bin/secflow
 # The bundled definitions; mount your own directory over /definitions.
 COPY --from=build /src/definitions /definitions
+# The blob store (large step outputs and alert events, kept out of Temporal
+# history); the worker and the starter must share it: mount one volume here.
+COPY --from=build --chown=65532:65532 /out/blobs /blobs
 ENV SECFLOW_DEFINITIONS=/definitions \
+    SECFLOW_BLOB_DIR=/blobs \
     SECFLOW_LOG_FORMAT=json
 # uid/gid 65532 ("nonroot") from the base image.
 USER nonroot:nonroot

@@ -50,7 +50,7 @@ func runStarter(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&f.tls.CertFile, "http-tls-cert", env("SECFLOW_HTTP_TLS_CERT", ""), "serve HTTPS with this certificate `file` (env SECFLOW_HTTP_TLS_CERT)")
 	fs.StringVar(&f.tls.KeyFile, "http-tls-key", env("SECFLOW_HTTP_TLS_KEY", ""), "private key `file` for --http-tls-cert (env SECFLOW_HTTP_TLS_KEY)")
 	fs.StringVar(&f.tls.ClientCAFile, "http-client-ca", env("SECFLOW_HTTP_CLIENT_CA", ""), "require client certificates signed by this CA `file` (env SECFLOW_HTTP_CLIENT_CA)")
-	fs.BoolVar(&f.trustXFF, "trust-forwarded-for", envBool("SECFLOW_TRUST_FORWARDED_FOR"), "rate-limit by the first X-Forwarded-For address (behind a proxy; env SECFLOW_TRUST_FORWARDED_FOR)")
+	fs.BoolVar(&f.trustXFF, "trust-forwarded-for", envBool("SECFLOW_TRUST_FORWARDED_FOR"), "rate-limit by the last X-Forwarded-For address, the one your proxy appended (behind a proxy; env SECFLOW_TRUST_FORWARDED_FOR)")
 	return runService(fs, f.common, args, stderr, []string{
 		"Serves the alert intake API (POST /api/v1/alerts, manual runs, schedules) and starts",
 		"runs on an existing Temporal cluster; it never starts a server (use `secflow dev`).",
