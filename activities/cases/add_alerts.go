@@ -74,15 +74,9 @@ func addAlerts(ctx context.Context, rt step.Runtime, in step.Input) (any, error)
 		if rule, ok := al["rule"].(map[string]any); ok {
 			body["rule"] = map[string]any{"id": rule["id"], "name": rule["name"]}
 		}
-		out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(id)+"/comments", nil, body)
-		if err != nil {
+		if result, err = a.attach(ctx, id, attached, alertID, body, result); err != nil {
 			return nil, err
 		}
-		if c, ok := out.(map[string]any); ok {
-			result = c
-		}
-		attached[alertID] = true
-		activitykit.Heartbeat(ctx)
 	}
 	if result, err = a.push(ctx, in, result); err != nil {
 		return nil, err
@@ -99,17 +93,40 @@ func defaultAlertsIndex(space string) string {
 }
 
 // attachedAlerts returns the alert ids already attached to a case.
-func attachedAlerts(c map[string]any) map[string]bool {
+func attachedAlerts(c map[string]any) map[string]bool { return attachedIDs(c, "alert", "alertId") }
+
+// attachedIDs returns the ids (comment field idField) of the attachments of
+// type typ a case fetched with its comments already has.
+func attachedIDs(c map[string]any, typ, idField string) map[string]bool {
 	out := map[string]bool{}
 	comments, _ := c["comments"].([]any)
 	for _, raw := range comments {
 		cm, _ := raw.(map[string]any)
-		if cm["type"] != "alert" {
+		if cm["type"] != typ {
 			continue
 		}
-		for _, id := range activitykit.StringSlice(cm["alertId"]) {
+		for _, id := range activitykit.StringSlice(cm[idField]) {
 			out[id] = true
 		}
 	}
 	return out
+}
+
+// attach posts one attachment comment to a case unless key is already in
+// attached (an earlier attempt attached it), marks it attached and returns
+// the case the API answered (cur when nothing was posted).
+func (a *api) attach(ctx context.Context, caseID string, attached map[string]bool, key string, body, cur map[string]any) (map[string]any, error) {
+	if attached[key] {
+		return cur, nil
+	}
+	out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(caseID)+"/comments", nil, body)
+	if err != nil {
+		return nil, err
+	}
+	attached[key] = true
+	activitykit.Heartbeat(ctx)
+	if c, ok := out.(map[string]any); ok {
+		return c, nil
+	}
+	return cur, nil
 }

@@ -2,8 +2,6 @@ package cases
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 
 	"github.com/secflow/secflow/activities/activitykit"
 	"github.com/secflow/secflow/interpreter/step"
@@ -64,42 +62,18 @@ func addEvents(ctx context.Context, rt step.Runtime, in step.Input) (any, error)
 		return nil, err
 	}
 	owner, _ := cur["owner"].(string)
-	attached := attachedEvents(cur)
+	attached := attachedIDs(cur, "event", "eventId")
 	result := cur
 	for _, raw := range events {
 		ev := raw.(map[string]any)
 		eventID, index := activitykit.Stringify(ev["eventId"]), activitykit.Stringify(ev["index"])
-		if attached[eventID] {
-			continue
-		}
-		out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(id)+"/comments", nil,
-			map[string]any{"type": "event", "eventId": eventID, "index": index, "owner": owner})
-		if err != nil {
+		body := map[string]any{"type": "event", "eventId": eventID, "index": index, "owner": owner}
+		if result, err = a.attach(ctx, id, attached, eventID, body, result); err != nil {
 			return nil, err
 		}
-		if c, ok := out.(map[string]any); ok {
-			result = c
-		}
-		attached[eventID] = true
-		activitykit.Heartbeat(ctx)
 	}
 	if result, err = a.push(ctx, in, result); err != nil {
 		return nil, err
 	}
 	return caseOutput(result), nil
-}
-
-// attachedEvents returns the event ids already attached to a case.
-func attachedEvents(c map[string]any) map[string]bool {
-	out := map[string]bool{}
-	for _, raw := range asList(c["comments"]) {
-		cm, _ := raw.(map[string]any)
-		if cm["type"] != "event" {
-			continue
-		}
-		for _, id := range activitykit.StringSlice(cm["eventId"]) {
-			out[id] = true
-		}
-	}
-	return out
 }
