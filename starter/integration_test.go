@@ -450,7 +450,7 @@ func TestIntegrationTemporalDown(t *testing.T) {
 	if a.code != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || a.body["reason"] != "temporal_unavailable" {
 		t.Errorf("alert with Temporal down: %d %s (Retry-After %q)", a.code, a.raw, a.header.Get("Retry-After"))
 	}
-	m := h.post(t, "/api/v1/workflows/"+d.ID+"/run", []byte(`{"inputs":{}}`), nil)
+	m := h.post(t, "/api/v1/workflows/"+d.ID+"/run", []byte(fmt.Sprintf(`{"event":%s}`, alertBody(rule, "R", alert))), nil)
 	if m.code != http.StatusServiceUnavailable || m.header.Get("Retry-After") == "" {
 		t.Errorf("manual run with Temporal down: %d %s", m.code, m.raw)
 	}

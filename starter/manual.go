@@ -62,6 +62,74 @@ func ManualRequest(def *interpreter.Definition, inputs map[string]any, idempoten
 // manualBody is the body of POST /api/v1/workflows/{id}/run.
 type manualBody struct {
 	Inputs map[string]any `json:"inputs"`
+	// Event, for definitions with an alert trigger, is the alert the run
+	// handles (any format /api/v1/alerts accepts, normalised the same way),
+	// like Kibana's "run workflow" on an alert.
+	Event json.RawMessage `json:"event"`
+}
+
+// alertOnly reports whether every trigger of def is an alert trigger: such
+// a definition reads `event`, so a manual run needs one.
+func alertOnly(def *interpreter.Definition) bool {
+	for _, t := range def.Triggers {
+		if t.Type != "alert" {
+			return false
+		}
+	}
+	return len(def.Triggers) > 0
+}
+
+// hasAlertTrigger reports whether def has an alert trigger.
+func hasAlertTrigger(def *interpreter.Definition) bool {
+	for _, t := range def.Triggers {
+		if t.Type == "alert" {
+			return true
+		}
+	}
+	return false
+}
+
+// ManualEvent normalises the alert a manual run of def handles (raw is any
+// format /api/v1/alerts accepts); nil when raw is empty. A definition with
+// only alert triggers needs one; a definition without an alert trigger
+// refuses one. Errors are *RejectError (reasons event_required,
+// unexpected_event, invalid_event).
+func ManualEvent(def *interpreter.Definition, raw []byte, lim Limits) (*Event, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		if alertOnly(def) {
+			return nil, reject("event_required",
+				`definition %q has only alert triggers: pass the alert it should handle (HTTP: {"event": {...}}; secflow run: --event-file alert.json), as an alert event, an alert document or an array of them`, def.ID)
+		}
+		return nil, nil
+	}
+	if !hasAlertTrigger(def) {
+		return nil, reject("unexpected_event", "definition %q has no alert trigger: it does not read an event", def.ID)
+	}
+	events, _, err := Normalize(raw, lim)
+	if err != nil {
+		return nil, reject("invalid_event", "event: %v", err)
+	}
+	if len(events) != 1 {
+		return nil, reject("invalid_event", "event: the alerts belong to %d rules; a manual run handles one rule's alerts", len(events))
+	}
+	return events[0], nil
+}
+
+// WithEvent makes req (from ManualRequest) handle ev: the run gets it as
+// `event` and the alert's search attributes (TriggerType stays manual).
+func WithEvent(req StartRequest, def *interpreter.Definition, ev *Event) StartRequest {
+	if ev == nil {
+		return req
+	}
+	req.Input.Event = ev.Body
+	req.Input.SpaceID = ev.SpaceID
+	for k, v := range AlertAttributes(def, ev) {
+		if k != searchattr.TriggerType.GetName() && v != "" {
+			req.SearchAttributes[k] = v
+		}
+	}
+	return req
 }
 
 // manualResponse answers a manual run.
@@ -89,7 +157,7 @@ func (s *Server) handleManualRun(req *request) (int, any, *apiError) {
 		dec := json.NewDecoder(bytes.NewReader(req.body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil {
-			return 0, nil, errorf(http.StatusBadRequest, "malformed", `body must be {"inputs": {...}}: %v`, err)
+			return 0, nil, errorf(http.StatusBadRequest, "malformed", `body must be {"inputs": {...}, "event": {...}}: %v`, err)
 		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return 0, nil, errorf(http.StatusBadRequest, "malformed", "body must hold one JSON object")
@@ -99,12 +167,19 @@ func (s *Server) handleManualRun(req *request) (int, any, *apiError) {
 	if len(key) > 255 {
 		return 0, nil, errorf(http.StatusBadRequest, "bad_idempotency_key", "Idempotency-Key longer than 255 characters")
 	}
+	ev, err := ManualEvent(def, body.Event, s.cfg.Limits)
+	if err != nil {
+		var re *RejectError
+		errors.As(err, &re)
+		return 0, nil, errorf(http.StatusBadRequest, re.Reason, "%s", re.Msg)
+	}
 	sreq, problems := ManualRequest(def, body.Inputs, key)
 	if len(problems) > 0 {
 		e := errorf(http.StatusBadRequest, "invalid_inputs", "%s", inputError(problems))
 		e.extra = map[string]any{"problems": problems}
 		return 0, nil, e
 	}
+	sreq = WithEvent(sreq, def, ev)
 	r, err := s.start(req.r.Context(), sreq, interpreter.TriggeredByManual)
 	if err != nil {
 		req.log.Error("manual run start failed", "definition", id, "workflowId", sreq.WorkflowID, "error", err)

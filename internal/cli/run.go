@@ -39,6 +39,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var inputs runInputs
 	fs.Var(&inputs, "input", "input `name=value` (repeatable); value is JSON unless the schema says string, else taken as text")
 	inputFile := fs.String("input-file", "", "`file` with a JSON object of inputs (--input values override it)")
+	eventFile := fs.String("event-file", "", "`file` with the alert the run handles, for definitions with an alert trigger (any format /api/v1/alerts accepts)")
 	wait := fs.Bool("wait", false, "wait for the run to finish and print its result (needs a running worker)")
 	key := fs.String("idempotency-key", "", "`key` making the start idempotent: the same key finds the same run")
 	defsDir := fs.String("definitions", runEnv("SECFLOW_DEFINITIONS", "definitions"), "definitions `directory` (env SECFLOW_DEFINITIONS)")
@@ -46,13 +47,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	uiURL := fs.String("ui-url", runEnv("SECFLOW_UI_URL", "http://127.0.0.1:8233"), "Temporal Web UI `URL` for the printed link (empty: none)")
 	topts := temporalclient.Flags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: secflow run <definition-id> [--input k=v ...] [--input-file f.json] [--wait] [flags]")
+		fmt.Fprintln(stderr, "Usage: secflow run <definition-id> [--input k=v ...] [--input-file f.json] [--event-file alert.json] [--wait] [flags]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Starts a manual run of a definition loaded from --definitions, exactly like")
 		fmt.Fprintln(stderr, "POST /api/v1/workflows/<id>/run: inputs are checked against the definition's input")
 		fmt.Fprintln(stderr, "schema (every problem is listed, nothing starts) and passed to the run.")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Example: secflow run demo-manual --input ip=10.0.0.1 --input depth=2 --wait")
+		fmt.Fprintln(stderr, "         secflow run demo-alert-triage --event-file definitions/demo-alert.json --wait")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -90,6 +92,18 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "secflow run: definition %q is disabled (enabled: false)\n", id)
 		return 1
 	}
+	var rawEvent []byte
+	if *eventFile != "" {
+		if rawEvent, err = os.ReadFile(*eventFile); err != nil {
+			fmt.Fprintf(stderr, "secflow run: reading --event-file: %v\n", err)
+			return 2
+		}
+	}
+	ev, err := starter.ManualEvent(def, rawEvent, starter.Limits{})
+	if err != nil {
+		fmt.Fprintf(stderr, "secflow run: %v\n", err)
+		return 1
+	}
 	req, problems := starter.ManualRequest(def, in, *key)
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "secflow run: %d input problem(s):\n", len(problems))
@@ -98,6 +112,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	req = starter.WithEvent(req, def, ev)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := temporalclient.Dial(ctx, topts, logger)
 	if err != nil {
