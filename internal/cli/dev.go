@@ -203,7 +203,10 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 		Definitions: defs,
 		Logger:      log,
 		UIBaseURL:   stack.UIURL(),
-		// Loopback only; a dev-only open API is what `dev` is for.
+		// Loopback only; a dev-only open API is what `dev` is for, and
+		// no per-client rate limit, so `secflow loadtest` measures the
+		// stack rather than the limiter.
+		RateLimit: starter.RateLimit{PerSecond: -1},
 	})
 	if err != nil {
 		return err
