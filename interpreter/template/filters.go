@@ -188,41 +188,27 @@ func charSet(chars string) map[string]bool {
 	return set
 }
 
-func fStrip(f *fctx, v any, args []any) (any, error) {
-	s := Stringify(v)
-	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
-		return nil, err
+// stripper returns the strip, lstrip or rstrip filter: trim removes the
+// characters of the optional argument, or JavaScript whitespace.
+func stripper(trim func(string, func(rune) bool) string) func(*fctx, any, []any) (any, error) {
+	return func(f *fctx, v any, args []any) (any, error) {
+		s := Stringify(v)
+		if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
+			return nil, err
+		}
+		if hasArg(args, 0) && !isFalsy(args[0]) && Stringify(args[0]) != "" {
+			set := charSet(Stringify(args[0]))
+			return trim(s, func(r rune) bool { return set[string(r)] }), nil
+		}
+		return trim(s, jsvalue.IsSpace), nil
 	}
-	if hasArg(args, 0) && !isFalsy(args[0]) && Stringify(args[0]) != "" {
-		set := charSet(Stringify(args[0]))
-		return strings.TrimFunc(s, func(r rune) bool { return set[string(r)] }), nil
-	}
-	return strings.TrimFunc(s, jsvalue.IsSpace), nil
 }
 
-func fLstrip(f *fctx, v any, args []any) (any, error) {
-	s := Stringify(v)
-	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
-		return nil, err
-	}
-	if hasArg(args, 0) && !isFalsy(args[0]) && Stringify(args[0]) != "" {
-		set := charSet(Stringify(args[0]))
-		return strings.TrimLeftFunc(s, func(r rune) bool { return set[string(r)] }), nil
-	}
-	return strings.TrimLeftFunc(s, jsvalue.IsSpace), nil
-}
-
-func fRstrip(f *fctx, v any, args []any) (any, error) {
-	s := Stringify(v)
-	if err := f.c.useMem(jsvalue.UTF16Len(s)); err != nil {
-		return nil, err
-	}
-	if hasArg(args, 0) && !isFalsy(args[0]) && Stringify(args[0]) != "" {
-		set := charSet(Stringify(args[0]))
-		return strings.TrimRightFunc(s, func(r rune) bool { return set[string(r)] }), nil
-	}
-	return strings.TrimRightFunc(s, jsvalue.IsSpace), nil
-}
+var (
+	fStrip  = stripper(strings.TrimFunc)
+	fLstrip = stripper(strings.TrimLeftFunc)
+	fRstrip = stripper(strings.TrimRightFunc)
+)
 
 func fStripNewlines(f *fctx, v any, _ []any) (any, error) {
 	s := Stringify(v)
