@@ -261,53 +261,25 @@ func (p *parser) not() bool {
 }
 
 func (p *parser) orQuery() (*node, bool) {
-	head, ok := p.andQuery()
+	kids, ok := sepBy(p, p.andQuery, p.or)
 	if !ok {
 		return nil, false
 	}
-	nodes := []*node{head}
-	for {
-		save := p.pos
-		if !p.or() {
-			p.pos = save
-			break
-		}
-		q, ok := p.andQuery()
-		if !ok {
-			p.pos = save
-			break
-		}
-		nodes = append(nodes, q)
+	if len(kids) == 1 {
+		return kids[0], true
 	}
-	if len(nodes) == 1 {
-		return head, true
-	}
-	return &node{kind: nodeOr, kids: nodes}, true
+	return &node{kind: nodeOr, kids: kids}, true
 }
 
 func (p *parser) andQuery() (*node, bool) {
-	head, ok := p.notQuery()
+	kids, ok := sepBy(p, p.notQuery, p.and)
 	if !ok {
 		return nil, false
 	}
-	nodes := []*node{head}
-	for {
-		save := p.pos
-		if !p.and() {
-			p.pos = save
-			break
-		}
-		q, ok := p.notQuery()
-		if !ok {
-			p.pos = save
-			break
-		}
-		nodes = append(nodes, q)
+	if len(kids) == 1 {
+		return kids[0], true
 	}
-	if len(nodes) == 1 {
-		return head, true
-	}
-	return &node{kind: nodeAnd, kids: nodes}, true
+	return &node{kind: nodeAnd, kids: kids}, true
 }
 
 func (p *parser) notQuery() (*node, bool) {
@@ -459,51 +431,23 @@ func (p *parser) listOfValues() (*valueTree, bool) {
 }
 
 func (p *parser) orListOfValues() (*valueTree, bool) {
-	head, ok := p.andListOfValues()
+	kids, ok := sepBy(p, p.andListOfValues, p.or)
 	if !ok {
 		return nil, false
 	}
-	kids := []*valueTree{head}
-	for {
-		save := p.pos
-		if !p.or() {
-			p.pos = save
-			break
-		}
-		v, ok := p.andListOfValues()
-		if !ok {
-			p.pos = save
-			break
-		}
-		kids = append(kids, v)
-	}
 	if len(kids) == 1 {
-		return head, true
+		return kids[0], true
 	}
 	return &valueTree{kind: nodeOr, kids: kids}, true
 }
 
 func (p *parser) andListOfValues() (*valueTree, bool) {
-	head, ok := p.notListOfValues()
+	kids, ok := sepBy(p, p.notListOfValues, p.and)
 	if !ok {
 		return nil, false
 	}
-	kids := []*valueTree{head}
-	for {
-		save := p.pos
-		if !p.and() {
-			p.pos = save
-			break
-		}
-		v, ok := p.notListOfValues()
-		if !ok {
-			p.pos = save
-			break
-		}
-		kids = append(kids, v)
-	}
 	if len(kids) == 1 {
-		return head, true
+		return kids[0], true
 	}
 	return &valueTree{kind: nodeAnd, kids: kids}, true
 }
@@ -735,4 +679,29 @@ func (p *parser) unquotedLiteral() (*literal, bool) {
 		return newLiteral(litWildcard, seq), true
 	}
 	return newLiteral(litString, seq), true
+}
+
+// sepBy parses `item (sep item)*` (the grammar's OrQuery, AndQuery,
+// OrListOfValues and AndListOfValues): a separator not followed by an item
+// is left unconsumed.
+func sepBy[T any](p *parser, item func() (T, bool), sep func() bool) ([]T, bool) {
+	head, ok := item()
+	if !ok {
+		return nil, false
+	}
+	items := []T{head}
+	for {
+		save := p.pos
+		if !sep() {
+			p.pos = save
+			break
+		}
+		next, ok := item()
+		if !ok {
+			p.pos = save
+			break
+		}
+		items = append(items, next)
+	}
+	return items, true
 }
