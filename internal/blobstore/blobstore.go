@@ -49,13 +49,8 @@ func RefOf(data []byte) string {
 // digestOf returns the hex digest of a well-formed reference.
 func digestOf(ref string) (string, error) {
 	d, ok := strings.CutPrefix(ref, refPrefix)
-	if !ok || len(d) != sha256.Size*2 {
+	if !ok || len(d) != sha256.Size*2 || !isHex(d) {
 		return "", fmt.Errorf("%w: %q", ErrBadRef, ref)
-	}
-	for _, c := range d {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return "", fmt.Errorf("%w: %q", ErrBadRef, ref)
-		}
 	}
 	return d, nil
 }
