@@ -10,7 +10,11 @@
 // cases.createCaseFromTemplate and the deprecated kibana.createCase).
 // cases.addAlerts, cases.addEvents and cases.addObservables skip what the
 // case already has; cases.deleteObservable and a retried cases.deleteCases
-// accept what is already gone.
+// accept what is already gone. cases.updateCase and the single-field steps
+// (cases.set*, closeCase, addTags, removeTags, assignCase, unassignCase)
+// succeed without a PATCH when the case already holds the change, so a
+// retry after a lost response neither fails on Kibana's 406 nor conflicts
+// with the version its own earlier attempt created (see api.patch).
 //
 // The deprecated kibana.createCase, kibana.getCase, kibana.updateCase and
 // kibana.addCaseComment (and their *DefaultSpace aliases) live here too:
@@ -23,6 +27,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"reflect"
 	"time"
 
 	"github.com/secflow/secflow/activities/activitykit"
@@ -102,22 +107,39 @@ func (a *api) get(ctx context.Context, id string, withComments bool) (map[string
 	return m, nil
 }
 
-// patch applies fields to a case with its current version (fetched unless
-// given). A version conflict with a fetched version is retried with the
-// fresh version, up to three times. It returns the updated case.
+// patch applies fields to a case and returns the case. The version sent is
+// the one given, else the current one (a conflict with a fetched version
+// is retried with the fresh version, up to three times).
+//
+// patch is idempotent, so an engine retry after a lost response succeeds:
+// when the current case already holds every requested field (by JSON value
+// equality, lists ordered) it returns the case without a PATCH (no new
+// version; Kibana would answer 406 "All update fields are identical to
+// current version."). A 406 that still comes back (Kibana compares lists
+// as sets) returns the re-fetched case. A conflict with a given version
+// succeeds when the re-fetched case holds the requested fields (an earlier
+// attempt of ours, or someone else, made the same change) and otherwise
+// fails with Kibana's 409.
 func (a *api) patch(ctx context.Context, id, version string, fields func(cur map[string]any) (map[string]any, error)) (map[string]any, error) {
+	var conflict error // set once a given version conflicted
 	for attempt := 0; ; attempt++ {
 		cur, err := a.get(ctx, id, false)
 		if err != nil {
 			return nil, err
 		}
-		v := version
-		if v == "" {
-			v, _ = cur["version"].(string)
-		}
 		upd, err := fields(cur)
 		if err != nil {
 			return nil, err
+		}
+		if holds(cur, upd) {
+			return cur, nil
+		}
+		if conflict != nil {
+			return nil, conflict
+		}
+		v := version
+		if v == "" {
+			v, _ = cur["version"].(string)
 		}
 		body := map[string]any{"id": id, "version": v}
 		for k, val := range upd {
@@ -125,7 +147,14 @@ func (a *api) patch(ctx context.Context, id, version string, fields func(cur map
 		}
 		out, err := a.call(ctx, http.MethodPatch, "/api/cases", nil, map[string]any{"cases": []any{body}})
 		if err != nil {
-			if se := step.AsError(err); version == "" && attempt < 2 && isStatus(se, http.StatusConflict) {
+			se := step.AsError(err)
+			switch {
+			case isStatus(se, http.StatusNotAcceptable):
+				return a.get(ctx, id, false)
+			case isStatus(se, http.StatusConflict) && version != "":
+				conflict = err
+				continue
+			case isStatus(se, http.StatusConflict) && attempt < 2:
 				continue
 			}
 			return nil, err
@@ -137,6 +166,25 @@ func (a *api) patch(ctx context.Context, id, version string, fields func(cur map
 		c, _ := list[0].(map[string]any)
 		return c, nil
 	}
+}
+
+// holds reports whether case c already has every field of upd, comparing
+// JSON-like values (numbers by value, lists in order, objects by keys); a
+// field c lacks counts as null.
+func holds(c, upd map[string]any) bool {
+	for k, want := range upd {
+		if !sameJSON(c[k], want) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameJSON reports whether a and b are the same JSON value.
+func sameJSON(a, b any) bool {
+	x, errA := activitykit.JSONLike(a)
+	y, errB := activitykit.JSONLike(b)
+	return errA == nil && errB == nil && reflect.DeepEqual(x, y)
 }
 
 func isStatus(e *step.Error, status int) bool {

@@ -93,6 +93,8 @@ type Case struct {
 	Comments    []Comment `json:"comments"`
 	CreatedAt   string    `json:"created_at"`
 	Version     string    `json:"version"`
+	// Updates counts the PATCH /api/cases updates applied to the case.
+	Updates int `json:"updates"`
 }
 
 // Comment is one case attachment: a user comment or an alert.
@@ -468,15 +470,34 @@ func external(c *kbCase) any {
 	return c.external
 }
 
+// patchCases answers PATCH /api/cases as Kibana's bulk update does: the
+// request is validated first (400), then every case must exist (404) and
+// carry its current version (409); each case keeps only the fields that
+// differ from its current value (Kibana's getCaseToUpdate: lists compared
+// as sets, objects deeply, other values strictly), and when no case has
+// one left the answer is 406 "All update fields are identical to current
+// version.". Cases with changes get a new version and are returned.
 func (k *Kibana) patchCases(w http.ResponseWriter, space string, b map[string]any) {
 	items, _ := b["cases"].([]any)
 	if len(items) == 0 {
 		kbError(w, 400, "[request body.cases]: array must have at least 1 element")
 		return
 	}
-	var updated []*kbCase
-	for _, it := range items {
+	reqs := make([]map[string]any, len(items))
+	for i, it := range items {
 		m, _ := it.(map[string]any)
+		if msg := invalidPatch(m); msg != "" {
+			kbError(w, 400, msg)
+			return
+		}
+		reqs[i] = m
+	}
+	type change struct {
+		c      *kbCase
+		fields map[string]any
+	}
+	var changes []change
+	for _, m := range reqs {
 		id, _ := m["id"].(string)
 		version, _ := m["version"].(string)
 		c := k.find(space, id)
@@ -488,67 +509,135 @@ func (k *Kibana) patchCases(w http.ResponseWriter, space string, b map[string]an
 			kbError(w, 409, fmt.Sprintf("These cases %s has been updated. Please refresh before saving additional updates.", id))
 			return
 		}
-		if len(m) <= 2 {
-			kbError(w, 406, "All update fields are identical to current version.")
-			return
-		}
-	}
-	for _, it := range items {
-		m := it.(map[string]any)
-		c := k.find(space, m["id"].(string))
+		cur, _ := cloneJSON(k.render(c, false)).(map[string]any)
+		diff := map[string]any{}
 		for f, v := range m {
-			switch f {
-			case "id", "version":
-			case "title":
-				c.Title = fmt.Sprint(v)
-			case "description":
-				c.Description = fmt.Sprint(v)
-			case "tags":
-				c.Tags = strList(v)
-			case "severity":
-				s := fmt.Sprint(v)
-				if !validSeverity[s] {
-					kbError(w, 400, fmt.Sprintf("Invalid value \"%s\" supplied to \"severity\"", s))
-					return
-				}
-				c.Severity = s
-			case "status":
-				s := fmt.Sprint(v)
-				if !validStatus[s] {
-					kbError(w, 400, fmt.Sprintf("Invalid value \"%s\" supplied to \"status\"", s))
-					return
-				}
-				c.Status = s
-				if s == "closed" {
-					c.closedAt = nowISO()
-				} else {
-					c.closedAt = nil
-				}
-			case "assignees":
-				c.assignees, _ = v.([]any)
-				c.syncAssignees()
-			case "category":
-				c.category = v
-			case "customFields":
-				c.customFields, _ = v.([]any)
-			case "settings":
-				c.settings, _ = v.(map[string]any)
-			case "connector":
-				c.connector, _ = v.(map[string]any)
-			default:
-				kbError(w, 400, fmt.Sprintf("invalid keys \"%s\"", f))
-				return
+			if f == "id" || f == "version" {
+				continue
+			}
+			if old, ok := cur[f]; patchChanges(old, ok, cloneJSON(v)) {
+				diff[f] = v
 			}
 		}
-		c.updatedAt = nowISO()
-		k.bump(c)
-		updated = append(updated, c)
+		if len(diff) > 0 {
+			changes = append(changes, change{c, diff})
+		}
 	}
-	out := make([]any, len(updated))
-	for i, c := range updated {
-		out[i] = k.render(c, false)
+	if len(changes) == 0 {
+		kbError(w, 406, "All update fields are identical to current version.")
+		return
+	}
+	out := make([]any, len(changes))
+	for i, ch := range changes {
+		for f, v := range ch.fields {
+			ch.c.set(f, v)
+		}
+		ch.c.updatedAt = nowISO()
+		ch.c.Updates++
+		k.bump(ch.c)
+		out[i] = k.render(ch.c, false)
 	}
 	writeJSON(w, 200, out)
+}
+
+// invalidPatch returns the 400 message for a malformed case update ("" when
+// it is valid), checking keys in sorted order.
+func invalidPatch(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for f := range m {
+		keys = append(keys, f)
+	}
+	sort.Strings(keys)
+	for _, f := range keys {
+		v := m[f]
+		switch f {
+		case "id", "version", "title", "description", "tags", "assignees", "category", "customFields", "settings", "connector":
+		case "severity":
+			if s := fmt.Sprint(v); !validSeverity[s] {
+				return fmt.Sprintf("Invalid value \"%s\" supplied to \"severity\"", s)
+			}
+		case "status":
+			if s := fmt.Sprint(v); !validStatus[s] {
+				return fmt.Sprintf("Invalid value \"%s\" supplied to \"status\"", s)
+			}
+		default:
+			return fmt.Sprintf("invalid keys \"%s\"", f)
+		}
+	}
+	return ""
+}
+
+// patchChanges reports whether the requested value v changes a case field
+// whose current value is old (present tells whether the case has the
+// field), as Kibana's getCaseToUpdate decides: two lists differ when one
+// has an element the other lacks (order and duplicates do not count), an
+// object differs when the field is absent or not deeply equal, and any
+// other value differs when the field is present and not strictly equal.
+func patchChanges(old any, present bool, v any) bool {
+	ol, oldList := old.([]any)
+	vl, newList := v.([]any)
+	switch _, newObj := v.(map[string]any); {
+	case oldList && newList:
+		return !subset(vl, ol) || !subset(ol, vl)
+	case newObj:
+		return !present || !jsonEqual(old, v)
+	case !present:
+		return false
+	}
+	switch v.(type) {
+	case nil, bool, string, float64:
+		return !jsonEqual(old, v)
+	}
+	return true // a list or object is never strictly equal to another value
+}
+
+// subset reports whether every element of a deeply equals one of b.
+func subset(a, b []any) bool {
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			if jsonEqual(x, y) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// set stores one validated update field.
+func (c *kbCase) set(f string, v any) {
+	switch f {
+	case "title":
+		c.Title = fmt.Sprint(v)
+	case "description":
+		c.Description = fmt.Sprint(v)
+	case "tags":
+		c.Tags = strList(v)
+	case "severity":
+		c.Severity = fmt.Sprint(v)
+	case "status":
+		c.Status = fmt.Sprint(v)
+		if c.Status == "closed" {
+			c.closedAt = nowISO()
+		} else {
+			c.closedAt = nil
+		}
+	case "assignees":
+		c.assignees, _ = v.([]any)
+		c.syncAssignees()
+	case "category":
+		c.category = v
+	case "customFields":
+		c.customFields, _ = v.([]any)
+	case "settings":
+		c.settings, _ = v.(map[string]any)
+	case "connector":
+		c.connector, _ = v.(map[string]any)
+	}
 }
 
 func (k *Kibana) deleteCases(w http.ResponseWriter, space string, q url.Values) {
