@@ -218,7 +218,10 @@ func TestBlobUseRefreshes(t *testing.T) {
 		use     func(d *Disk, ref string, data []byte) error
 		wantAge time.Duration // after the use
 	}{
-		{"Put again refreshes", 40 * day, func(d *Disk, _ string, b []byte) error { _, err := d.Put(context.Background(), "later-run", b); return err }, 0},
+		{"Put again refreshes", 40 * day, func(d *Disk, _ string, b []byte) error {
+			_, err := d.Put(context.Background(), "later-run", b)
+			return err
+		}, 0},
 		{"Put again refreshes a recent one", 10 * time.Minute, func(d *Disk, _ string, b []byte) error { _, err := d.Put(context.Background(), "k", b); return err }, 0},
 		{"Get refreshes", 40 * day, func(d *Disk, ref string, _ []byte) error { _, err := d.Get(context.Background(), ref); return err }, 0},
 		{"Get within the hour leaves it", 30 * time.Minute, func(d *Disk, ref string, _ []byte) error { _, err := d.Get(context.Background(), ref); return err }, 30 * time.Minute},
