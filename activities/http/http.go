@@ -48,6 +48,11 @@ var spec = &step.Spec{
 		"`{status, statusText, headers, data}`, where `data` is parsed JSON for JSON responses and text otherwise. " +
 		"Any other status fails with `HttpRequestError` (`details` holds the same four fields); 5xx and 429 are " +
 		"retryable and honour `Retry-After`. A refused connection fails with `ConnectionRefused`.\n\n" +
+		"Connections to link-local / cloud-metadata addresses (169.254.169.254, fe80::/10, fd00:ec2::254, " +
+		"100.100.100.200, 0.0.0.0) fail with the permanent `ForbiddenAddress` unless that IP is listed in " +
+		"`allowedHosts`; with `blockPrivateNetworks: true` in connectors.yaml so do private, loopback, CGNAT and " +
+		"unique-local addresses not listed in `allowedPrivateNetworks`. The check is made on the address actually " +
+		"connected to (after DNS), for every redirect too.\n\n" +
 		"With `connector-id` (a `.http` or `.webhook` connector) the connector supplies the base URL " +
 		"(`config.url`), default method and headers, and credentials (`secrets.user`/`password` for basic auth, " +
 		"`secrets.token` for a bearer token, `secrets.header.<Name>` for any secret header); `with` then gives " +
@@ -148,6 +153,7 @@ func Run(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
 	}
 	fetcher := in.Map(fFetcher)
 	hc, maxBytes := client(rt.HTTPClient(), fetcher, rt, secrets)
+	defer hc.CloseIdleConnections() // the transport is this call's own
 	res, err := activitykit.Do(ctx, hc, activitykit.Request{Method: method, URL: target, Header: header, Body: body,
 		MaxBytes: maxBytes, Secrets: secrets})
 	if err != nil {
@@ -216,12 +222,16 @@ func encodeBody(b any, h nethttp.Header) ([]byte, error) {
 	}
 }
 
-// client applies the fetcher options to a copy of hc. It also enforces the
-// host policy of rt on every redirect (a redirect to a host outside
-// allowedHosts fails with the allow-list error instead of being followed),
-// drops the connector's secret headers (and Referer) when a redirect leaves
-// the original host, and, when an allow-list is configured, refuses connections to
-// link-local / cloud-metadata addresses (see activitykit.GuardMetadata).
+// client applies the fetcher options to a copy of hc with its own
+// transport (callers close its idle connections when done). It also
+// enforces the host policy of rt on every redirect (a redirect to a host
+// outside allowedHosts fails with the allow-list error instead of being
+// followed), drops the connector's secret headers (and Referer) when a
+// redirect leaves the original host, and guards every connection, the
+// redirected ones included, with activitykit.StepAddrPolicy(rt): link-local
+// / cloud-metadata addresses are always refused (unless the IP literal is
+// in allowedHosts), private networks when connectors.yaml sets
+// blockPrivateNetworks.
 func client(hc *nethttp.Client, f map[string]any, rt any, secrets []string) (*nethttp.Client, int64) {
 	if hc == nil {
 		hc = nethttp.DefaultClient
@@ -237,27 +247,16 @@ func client(hc *nethttp.Client, f map[string]any, rt any, secrets []string) (*ne
 	if n, ok := activitykit.Int(f[fMaxRedirects]); ok && n >= 0 {
 		maxRedirects = n
 	}
-	var allowed []string
-	if p, ok := rt.(activitykit.HostPolicy); ok {
-		allowed = p.AllowedHosts()
-	}
 	cp := *hc
-	if skip || (keepSet && !keep) || len(allowed) > 0 {
-		tr, err := activitykit.TransportFor(hc.Transport, nil, false)
-		if err == nil {
-			if skip {
-				if tr.TLSClientConfig == nil {
-					tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-				}
-				tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // explicit fetcher.skip_ssl_verification
-			}
-			tr.DisableKeepAlives = keepSet && !keep
-			if len(allowed) > 0 {
-				activitykit.GuardMetadata(tr, allowed)
-			}
-			cp.Transport = tr
-		}
+	tr, err := activitykit.TransportFor(hc.Transport, nil, skip)
+	if err != nil { // unreachable without a CA bundle; never send unguarded
+		tr = nethttp.DefaultTransport.(*nethttp.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skip} //nolint:gosec // explicit fetcher.skip_ssl_verification
 	}
+	tr.DisableKeepAlives = keepSet && !keep
+	policy := activitykit.StepAddrPolicy(rt)
+	activitykit.Guard(tr, func() activitykit.AddrPolicy { return policy })
+	cp.Transport = tr
 	cp.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
 		if followSet && !follow {
 			return nethttp.ErrUseLastResponse

@@ -29,6 +29,12 @@ func (rc *recorder) last() (*nethttp.Request, string) {
 	return rc.reqs[len(rc.reqs)-1], rc.body[len(rc.body)-1]
 }
 
+func (rc *recorder) count() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.reqs)
+}
+
 func stub(t *testing.T) (*httptest.Server, *recorder) {
 	rc := &recorder{}
 	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
@@ -263,18 +269,22 @@ func TestRedirectDropsSecretHeaders(t *testing.T) {
 	}
 }
 
-// TestMetadataAddressBlocked: once an allow-list is configured (even "*"),
-// the step refuses to connect to link-local / cloud-metadata addresses
-// unless the IP itself is listed.
+// TestMetadataAddressBlocked: with or without an allow-list, the step
+// refuses to connect to link-local / cloud-metadata addresses unless the IP
+// itself is listed in allowedHosts.
 func TestMetadataAddressBlocked(t *testing.T) {
 	tests := []struct {
 		url     string
 		allowed []string
 		want    string
 	}{
+		{"http://169.254.169.254/latest/meta-data/", nil, "ForbiddenAddress"},
+		{"http://[fd00:ec2::254]/latest/meta-data/", nil, "ForbiddenAddress"},
+		{"http://100.100.100.200/latest/meta-data/", nil, "ForbiddenAddress"},
 		{"http://169.254.169.254/latest/meta-data/", []string{"*"}, "ForbiddenAddress"},
 		{"http://[fe80::1]/", []string{"*"}, "ForbiddenAddress"},
 		{"http://[::ffff:169.254.169.254]/", []string{"*"}, "ForbiddenAddress"},
+		{"http://0.0.0.0:9/", nil, "ForbiddenAddress"},
 		{"http://0.0.0.0:9/", []string{"*"}, "ForbiddenAddress"},
 		// explicitly listed: the guard lets it through (it then fails to connect)
 		{"http://169.254.169.254:1/", []string{"169.254.169.254"}, ""},
@@ -292,6 +302,73 @@ func TestMetadataAddressBlocked(t *testing.T) {
 		}
 		if (se.Type == "ForbiddenAddress") != (tt.want == "ForbiddenAddress") {
 			t.Errorf("%s allowed=%v: %+v", tt.url, tt.allowed, se)
+		}
+		if se.Type == "ForbiddenAddress" && se.Retryable {
+			t.Errorf("%s: ForbiddenAddress is retryable", tt.url)
+		}
+	}
+}
+
+// bareRuntime is a step.Runtime that implements neither HostPolicy nor
+// NetworkPolicy (a custom client, as flowtest's sandbox passes one).
+type bareRuntime struct{ step.Runtime }
+
+// TestMetadataBlockedWithCustomClient: the guard does not depend on the
+// runtime's client or on an allow-list.
+func TestMetadataBlockedWithCustomClient(t *testing.T) {
+	s, _ := connectors.NewStore()
+	rt := bareRuntime{connectors.NewRuntime(s, &nethttp.Client{Transport: &nethttp.Transport{}}, nil)}
+	_, err := Run(context.Background(), rt, step.Input{With: map[string]any{"url": "http://169.254.169.254/latest/meta-data/"}})
+	if se := step.AsError(err); se == nil || se.Type != "ForbiddenAddress" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPrivateNetworksBlocked: with blockPrivateNetworks the step refuses
+// the loopback stub server (checked on the dialled address), unless its
+// address is in allowedPrivateNetworks; a redirect from an exempted
+// server into a blocked network is refused too.
+func TestPrivateNetworksBlocked(t *testing.T) {
+	srv, rc := stub(t)
+	redir := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "http://10.255.255.1:9/internal", nethttp.StatusFound)
+	}))
+	t.Cleanup(redir.Close)
+	tests := []struct {
+		name    string
+		block   bool
+		allowed []string
+		url     string
+		refused string // "" served, else the IP the refusal must name
+	}{
+		{"off", false, nil, srv.URL + "/ok", ""},
+		{"on", true, nil, srv.URL + "/ok", "127.0.0.1"},
+		{"on, localhost name", true, nil, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/ok", "127.0.0.1"},
+		{"on, other network exempt", true, []string{"10.0.0.0/8"}, srv.URL + "/ok", "127.0.0.1"},
+		{"exempt IP", true, []string{"127.0.0.1"}, srv.URL + "/ok", ""},
+		{"exempt network", true, []string{"127.0.0.0/8"}, srv.URL + "/ok", ""},
+		{"redirect into blocked network", true, []string{"127.0.0.1"}, redir.URL + "/start", "10.255.255.1"},
+	}
+	for _, tt := range tests {
+		s, _ := connectors.NewStore()
+		if err := s.SetPrivateNetworks(tt.block, tt.allowed); err != nil {
+			t.Fatal(err)
+		}
+		before := rc.count()
+		_, err := Run(context.Background(), connectors.NewRuntime(s, nil, nil), step.Input{With: map[string]any{"url": tt.url}})
+		if tt.refused == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
+		se := step.AsError(err)
+		if se == nil || se.Type != "ForbiddenAddress" || se.Retryable ||
+			!strings.Contains(se.Message, tt.refused) || !strings.Contains(se.Message, "allowedPrivateNetworks") {
+			t.Errorf("%s: err = %v, want permanent ForbiddenAddress naming %s", tt.name, err, tt.refused)
+		}
+		if rc.count() != before {
+			t.Errorf("%s: a refused request reached the server", tt.name)
 		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,6 +35,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/secflow/secflow/activities/activitykit"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
@@ -77,7 +79,14 @@ type file struct {
 	// AllowedHosts restricts the hosts the http step may call (Kibana's
 	// xpack.actions.allowedHosts); absent or ["*"] allows every host.
 	AllowedHosts []string `yaml:"allowedHosts"`
-	Connectors   []Def    `yaml:"connectors"`
+	// BlockPrivateNetworks makes the http step refuse to connect to
+	// private, loopback, CGNAT and unique-local addresses
+	// (activitykit.PrivateAddr), except those in AllowedPrivateNetworks.
+	BlockPrivateNetworks bool `yaml:"blockPrivateNetworks"`
+	// AllowedPrivateNetworks lists IP addresses and CIDR networks the http
+	// step may still reach with BlockPrivateNetworks set.
+	AllowedPrivateNetworks []string `yaml:"allowedPrivateNetworks"`
+	Connectors             []Def    `yaml:"connectors"`
 }
 
 // Store is a loaded, validated set of connectors. It is safe for concurrent use.
@@ -85,6 +94,10 @@ type Store struct {
 	mu           sync.RWMutex
 	defs         []Def
 	allowedHosts []string
+	// blockPrivate and privateAllowed are blockPrivateNetworks and the
+	// parsed allowedPrivateNetworks.
+	blockPrivate   bool
+	privateAllowed []netip.Prefix
 	// getenv and readFile resolve references; tests replace them.
 	getenv   func(string) string
 	readFile func(string) ([]byte, error)
@@ -139,6 +152,11 @@ func Parse(data []byte) (*Store, error) {
 		return nil, err
 	}
 	s.allowedHosts = f.AllowedHosts
+	nets, err := activitykit.ParseNetworks(f.AllowedPrivateNetworks)
+	if err != nil {
+		return nil, fmt.Errorf("allowedPrivateNetworks: %w", err)
+	}
+	s.blockPrivate, s.privateAllowed = f.BlockPrivateNetworks, nets
 	for i, d := range f.Connectors {
 		cfg, err := s.expandConfig(d.Config)
 		if err != nil {
@@ -317,6 +335,28 @@ func (s *Store) SetAllowedHosts(hosts []string) {
 	s.mu.Lock()
 	s.allowedHosts = append([]string(nil), hosts...)
 	s.mu.Unlock()
+}
+
+// PrivateNetworks reports whether the http step refuses private network
+// addresses (blockPrivateNetworks) and the networks exempted from that
+// (allowedPrivateNetworks).
+func (s *Store) PrivateNetworks() (block bool, allowed []netip.Prefix) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.blockPrivate, append([]netip.Prefix(nil), s.privateAllowed...)
+}
+
+// SetPrivateNetworks replaces blockPrivateNetworks and
+// allowedPrivateNetworks (IP addresses or CIDR networks).
+func (s *Store) SetPrivateNetworks(block bool, allowed []string) error {
+	nets, err := activitykit.ParseNetworks(allowed)
+	if err != nil {
+		return fmt.Errorf("allowedPrivateNetworks: %w", err)
+	}
+	s.mu.Lock()
+	s.blockPrivate, s.privateAllowed = block, nets
+	s.mu.Unlock()
+	return nil
 }
 
 // NormalizeType adds the leading dot Kibana connector type ids carry.

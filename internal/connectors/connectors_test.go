@@ -2,11 +2,14 @@ package connectors
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/secflow/secflow/activities/activitykit"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
@@ -151,6 +154,7 @@ func TestRejects(t *testing.T) {
 		{"nested api key", "connectors:\n- {id: a, type: .http, config: {auth: [{x-api-key: sk-1}]}}\n", "config.auth[0].x-api-key is a credential"},
 		{"password in url", "connectors:\n- {id: a, type: .webhook, config: {url: 'https://u:sk-1@api.example.com/'}}\n", "config.url is a URL with an embedded password"},
 		{"slack webhook in config", "connectors:\n- {id: a, type: .webhook, config: {url: 'https://hooks.slack.com/services/T0/B0/sk-1'}}\n", "config.url is a Slack webhook URL"},
+		{"bad private network", "blockPrivateNetworks: true\nallowedPrivateNetworks: [10.0.0.0/8, intranet.local]\n", `allowedPrivateNetworks: "intranet.local" is not an IP address or CIDR network`},
 		{"relative file ref", "connectors:\n- {id: a, type: .slack_api, secrets: {token: '${file:secrets/tok}'}}\n", "the path must be absolute"},
 	}
 	for _, tt := range tests {
@@ -267,4 +271,67 @@ func TestSecretFileHandling(t *testing.T) {
 		!strings.Contains(err.Error(), "must be absolute") {
 		t.Fatalf("config relative ref: %v", err)
 	}
+}
+
+func TestPrivateNetworks(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		block      bool
+		allowed    string
+	}{
+		{"absent", "connectors: []\n", false, ""},
+		{"on", "blockPrivateNetworks: true\n", true, ""},
+		{"on with exemptions", "blockPrivateNetworks: true\nallowedPrivateNetworks: [10.20.0.0/16, 192.168.1.5, \"fd00::/8\"]\n", true,
+			"10.20.0.0/16 192.168.1.5/32 fd00::/8"},
+	}
+	for _, tt := range tests {
+		s, err := Parse([]byte(tt.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		rt := NewRuntime(s, nil, nil)
+		block, nets := rt.(activitykit.NetworkPolicy).PrivateNetworks()
+		got := make([]string, len(nets))
+		for i, n := range nets {
+			got[i] = n.String()
+		}
+		if block != tt.block || strings.Join(got, " ") != tt.allowed {
+			t.Errorf("%s: PrivateNetworks() = %v %v", tt.name, block, got)
+		}
+	}
+}
+
+// TestRuntimeClientRefusesMetadata: the default client every integration
+// uses refuses cloud-metadata addresses without any allowedHosts, checked
+// on the dialled address (no network needed: refused before connecting).
+func TestRuntimeClientRefusesMetadata(t *testing.T) {
+	s, _ := NewStore()
+	hc := NewRuntime(s, nil, nil).HTTPClient()
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://100.100.100.200/"} {
+		_, err := hc.Get(u)
+		if se := step.AsError(err); se == nil || se.Type != "ForbiddenAddress" {
+			t.Errorf("%s: err = %v", u, err)
+		}
+	}
+	// Integrations clone the transport for TLS settings; the guard stays.
+	c := &step.Connector{ID: "x", Config: map[string]any{"verification_mode": "none"}}
+	chc, err := activitykit.ClientFor(hc, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chc.Get("http://169.254.169.254/"); step.AsError(err) == nil || step.AsError(err).Type != "ForbiddenAddress" {
+		t.Errorf("cloned client: err = %v", err)
+	}
+	// Private networks stay reachable for integrations even when
+	// blockPrivateNetworks is set (it applies to the http step only).
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	if err := s.SetPrivateNetworks(true, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := hc.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("loopback from the integration client: %v", err)
+	}
+	res.Body.Close()
 }

@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
+	"github.com/secflow/secflow/activities/activitykit"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
@@ -17,16 +19,22 @@ type runtime struct {
 }
 
 // NewRuntime returns the step.Runtime activities receive: connectors come
-// from store (secrets resolved on each call), outgoing calls use hc
-// (http.DefaultClient's transport with no overall timeout when nil: the
-// activity context bounds each call), and log is the secret-free logger (a
-// discarding one when nil).
+// from store (secrets resolved on each call), outgoing calls use hc, and
+// log is the secret-free logger (a discarding one when nil). When hc is nil
+// the client is a clone of http.DefaultTransport with no overall timeout
+// (the activity context bounds each call) that refuses to connect to
+// link-local / cloud-metadata addresses unless the IP literal is in the
+// store's allowedHosts (activitykit.Guard), for every integration.
 func NewRuntime(store *Store, hc *http.Client, log *slog.Logger) step.Runtime {
 	if store == nil {
 		store, _ = NewStore()
 	}
 	if hc == nil {
-		hc = &http.Client{}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		activitykit.Guard(tr, func() activitykit.AddrPolicy {
+			return activitykit.AddrPolicy{MetadataExempt: activitykit.IPLiterals(store.AllowedHosts())}
+		})
+		hc = &http.Client{Transport: tr}
 	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -47,6 +55,9 @@ func (r *runtime) Logger() *slog.Logger { return r.log }
 
 // AllowedHosts implements activitykit.HostPolicy.
 func (r *runtime) AllowedHosts() []string { return r.store.AllowedHosts() }
+
+// PrivateNetworks implements activitykit.NetworkPolicy.
+func (r *runtime) PrivateNetworks() (bool, []netip.Prefix) { return r.store.PrivateNetworks() }
 
 // ConnectorNames implements activitykit.ConnectorLister.
 func (r *runtime) ConnectorNames(types ...string) []string {
