@@ -42,7 +42,7 @@ func (c *call) runActivity(spec *step.Spec) (any, error) {
 	c.input = with
 	var config map[string]any
 	if len(c.s.Config) > 0 {
-		v, err := c.r.renderValue(c.ctx, c.s.Config, ctx)
+		v, err := c.r.renderValue(c.ctx, c.s, c.s.Config, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +50,7 @@ func (c *call) runActivity(spec *step.Spec) (any, error) {
 	}
 	connectorID := c.s.ConnectorID
 	if connectorID != "" {
-		if connectorID, err = c.r.renderString(c.ctx, connectorID, ctx); err != nil {
+		if connectorID, err = c.r.renderString(c.ctx, c.s, connectorID, ctx); err != nil {
 			return nil, err
 		}
 	}

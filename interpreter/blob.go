@@ -100,16 +100,19 @@ const (
 // BlobRequest is the argument of FetchBlobActivity (built by the workflow;
 // local activity arguments are not recorded in history).
 type BlobRequest struct {
-	Op     string         `json:"op"`
-	Value  any            `json:"value,omitempty"`
-	StepID string         `json:"stepId,omitempty"`
+	Op     string `json:"op"`
+	Value  any    `json:"value,omitempty"`
+	StepID string `json:"stepId,omitempty"`
+	// Step names the step in a TemplateSizeLimitExceeded error.
+	Step   string         `json:"step,omitempty"`
 	Type   string         `json:"type,omitempty"`
 	Config map[string]any `json:"config,omitempty"`
 	// Context is the template context with the references in place.
 	Context map[string]any `json:"context"`
 	// Slots are the references to resolve.
 	Slots []BlobSlot `json:"slots"`
-	// Now is the run's clock at the call; Liquid the template limits.
+	// Now is the run's clock at the call; Liquid the template limits
+	// (OutputLimit: the step's max-step-size, or 0).
 	Now    time.Time        `json:"now"`
 	Liquid template.Options `json:"liquid"`
 }
@@ -134,33 +137,52 @@ var blobActivityOptions = workflow.LocalActivityOptions{
 	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 }
 
-// renderValue renders v (§4.2) against ctx, through FetchBlobActivity when
-// v reads a value kept in the blob store.
-func (r *run) renderValue(wctx workflow.Context, v any, ctx map[string]any) (any, error) {
-	if slots := neededSlots(ctx, v); len(slots) > 0 {
-		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpRender, Value: v}, ctx, slots)
-		if err != nil {
-			return nil, err
+// renderValue renders v (§4.2) against ctx for step s, through
+// FetchBlobActivity when v reads a value kept in the blob store. Each
+// template's output is limited to the step's max-step-size
+// (TemplateSizeLimitExceeded, limits.go).
+func (r *run) renderValue(wctx workflow.Context, s *Step, v any, ctx map[string]any) (any, error) {
+	slots := neededSlots(ctx, v)
+	return withTemplateLimit(r, wctx, s, func(limit int) (any, error) {
+		if len(slots) > 0 {
+			res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpRender, Value: v, Step: stepName(s),
+				Liquid: template.Options{OutputLimit: limit}}, ctx, slots)
+			if err != nil {
+				return nil, err
+			}
+			return res.Value, nil
 		}
-		return res.Value, nil
-	}
-	return pureRender(r.tpl, v, ctx)
+		return r.engineFor(s, limit).Render(v, ctx)
+	})
 }
 
 // renderString renders a template string against ctx (see renderValue).
-func (r *run) renderString(wctx workflow.Context, s string, ctx map[string]any) (string, error) {
-	if slots := neededSlots(ctx, s); len(slots) > 0 {
-		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpString, Value: s}, ctx, slots)
-		if err != nil {
-			return "", err
+func (r *run) renderString(wctx workflow.Context, s *Step, str string, ctx map[string]any) (string, error) {
+	slots := neededSlots(ctx, str)
+	return withTemplateLimit(r, wctx, s, func(limit int) (string, error) {
+		if len(slots) > 0 {
+			res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpString, Value: str, Step: stepName(s),
+				Liquid: template.Options{OutputLimit: limit}}, ctx, slots)
+			if err != nil {
+				return "", err
+			}
+			out, _ := res.Value.(string)
+			return out, nil
 		}
-		out, _ := res.Value.(string)
-		return out, nil
-	}
-	return pureRenderString(r.tpl, s, ctx)
+		return r.engineFor(s, limit).RenderString(str, ctx)
+	})
 }
 
-// evaluate evaluates an expression with its type (see renderValue).
+// stepName is the name of s ("" for nil).
+func stepName(s *Step) string {
+	if s == nil {
+		return ""
+	}
+	return s.Name
+}
+
+// evaluate evaluates an expression with its type (see renderValue; a
+// typed value is not rendered text and has no template output limit).
 func (r *run) evaluate(wctx workflow.Context, expr string, ctx map[string]any) (any, error) {
 	if slots := neededSlots(ctx, expr); len(slots) > 0 {
 		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpEvaluate, Value: expr}, ctx, slots)
@@ -195,7 +217,9 @@ func (r *run) viaBlobs(wctx workflow.Context, req *BlobRequest, ctx map[string]a
 	req.Context = c
 	req.Slots = slots
 	req.Now = r.now()
+	limit := req.Liquid.OutputLimit
 	req.Liquid = r.tplOpts
+	req.Liquid.OutputLimit = limit
 	var res BlobResult
 	lctx := workflow.WithLocalActivityOptions(wctx, blobActivityOptions)
 	if err := workflow.ExecuteLocalActivity(lctx, FetchBlobActivity, req).Get(lctx, &res); err != nil {
@@ -355,21 +379,22 @@ func NewFetchBlob(store blobstore.Store) func(ctx context.Context, req *BlobRequ
 		now := req.Now
 		opts.Now = func() time.Time { return now }
 		tpl := template.New(opts)
+		lim := limitedEngine{eng: tpl, step: req.Step}
 		res := &BlobResult{}
 		var err error
 		switch req.Op {
 		case blobOpRender:
-			res.Value, err = tpl.Render(req.Value, env)
+			res.Value, err = lim.Render(req.Value, env)
 		case blobOpString:
 			s, _ := req.Value.(string)
-			res.Value, err = tpl.RenderString(s, env)
+			res.Value, err = lim.RenderString(s, env)
 		case blobOpEvaluate:
 			s, _ := req.Value.(string)
 			res.Value, err = tpl.Evaluate(s, env)
 		case blobOpCondition:
 			res.Bool, err = conditionOf(tpl, now, req.Value, env, req.StepID)
 		case blobOpData:
-			res.Value, err = datastep.Run(datastep.Call{Type: req.Type, With: req.Value, Config: req.Config, Ctx: env, R: tpl,
+			res.Value, err = datastep.Run(datastep.Call{Type: req.Type, With: req.Value, Config: req.Config, Ctx: env, R: lim,
 				Cond: func(cond string, ctx map[string]any) (bool, error) { return kqlEval(cond, ctx, now) }})
 		default:
 			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown operation %q", req.Op), ErrTypeBlob, nil)

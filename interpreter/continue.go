@@ -180,6 +180,7 @@ func (r *run) resumeState(next int) *ResumeState {
 		Records:        r.records.snapshot(),
 		DroppedRecords: r.records.dropped,
 		CaseID:         r.sa.caseID,
+		OutputBytes:    r.outputBytes,
 	}
 	for _, k := range keysSorted(r.variables) {
 		rs.Variables[k] = r.offload("variables/"+k, r.variables[k])
@@ -254,6 +255,7 @@ func (r *run) restore(rs *ResumeState) {
 		r.x.log = append(r.x.log, execEntry{path: e.Path, output: e.Output, hasOutput: e.HasOutput})
 	}
 	r.sa.caseID = rs.CaseID
+	r.outputBytes = rs.OutputBytes
 	if ex, ok := r.base["execution"].(map[string]any); ok && !rs.StartedAt.IsZero() {
 		ex["startedAt"] = rs.StartedAt
 	}

@@ -32,9 +32,14 @@ type LoadOptions struct {
 	Install map[string]string
 }
 
-// LoadFile reads and loads the definition at path. See LoadBytes.
+// MaxDefinitionBytes is the largest definition Kibana saves (1 MiB of
+// YAML); LoadBytes and LoadFile reject larger ones before decoding them.
+const MaxDefinitionBytes = 1 << 20
+
+// LoadFile reads and loads the definition at path. See LoadBytes. A file
+// over MaxDefinitionBytes is not read.
 func LoadFile(path string, opts LoadOptions) (*Definition, Problems) {
-	data, err := os.ReadFile(path)
+	data, err := readDefinition(path)
 	if err != nil {
 		return nil, Problems{{Pos: Pos{File: path}, Severity: SeverityError, Code: CodeYAML,
 			Msg: fmt.Sprintf("cannot read definition: %v", err)}}
@@ -42,11 +47,30 @@ func LoadFile(path string, opts LoadOptions) (*Definition, Problems) {
 	return LoadBytes(path, data, opts)
 }
 
+// readDefinition reads path, or only its first MaxDefinitionBytes+1 bytes
+// when it is larger (enough for LoadBytes to reject it).
+func readDefinition(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxDefinitionBytes+1))
+}
+
+// tooLarge is the problem of a definition over MaxDefinitionBytes.
+func tooLarge(file string, size int) Problems {
+	return Problems{{Pos: Pos{File: file, Line: 1, Col: 1}, Severity: SeverityError, Code: CodeValue,
+		Msg: fmt.Sprintf("definition too large: %d bytes of YAML, more than the %d (1 MiB) Kibana saves; split it into child workflows (workflow.execute)",
+			size, MaxDefinitionBytes)}}
+}
+
 // LoadBytes decodes the YAML definition data (read from file, which names
 // the definition: its ID is the file's base name without .yaml/.yml) and
 // validates it. The returned problems include every decoding and validation
 // problem, sorted; the definition is usable only when Problems.Err() is nil.
-// The definition is nil only when data is not a YAML mapping.
+// The definition is nil only when data is not a YAML mapping or is over
+// MaxDefinitionBytes (Kibana refuses to save it; nothing is decoded).
 //
 // Values that keep YAML's dynamic typing (with, consts, trigger with, step
 // config keys, ...) follow the runtime value conventions: nil, bool, string,
@@ -54,6 +78,9 @@ func LoadFile(path string, opts LoadOptions) (*Definition, Problems) {
 // of the pinned definition does not change any type), []any and
 // map[string]any. Timestamps stay strings, as in Kibana's YAML 1.2 parser.
 func LoadBytes(file string, data []byte, opts LoadOptions) (*Definition, Problems) {
+	if len(data) > MaxDefinitionBytes {
+		return nil, tooLarge(file, len(data))
+	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = step.Default()
@@ -103,8 +130,10 @@ func newLocator() *locator {
 
 // maxNodes bounds the number of YAML nodes decoded, so that alias expansion
 // ("billion laughs") cannot exhaust memory; maxDepth bounds nesting; maxSteps
-// bounds the number of steps (Kibana refuses more than kibanaMaxSteps when a
-// workflow is saved: we warn above that and stop decoding at maxSteps).
+// bounds the number of steps decoded. Kibana refuses to save a workflow of
+// more than kibanaMaxSteps steps (WorkflowStepCountExceeded, §7.7; every
+// step counts, nested and fallback steps included): that is an error at
+// the first step over the limit.
 const (
 	maxNodes       = 250_000
 	maxDepth       = 200
@@ -121,6 +150,9 @@ type loader struct {
 	nodes   int
 	steps   int
 	tooBig  bool
+	// over is the first step over kibanaMaxSteps (and its path).
+	over     *yaml.Node
+	overPath string
 }
 
 func (l *loader) pos(n *yaml.Node) Pos {
@@ -181,9 +213,14 @@ func (l *loader) load(data []byte) *Definition {
 		Version:  "1",
 	}
 	l.definition(root, def)
-	if l.steps > kibanaMaxSteps && !l.tooBig {
-		l.report(SeverityWarning, root, "steps", CodeValue,
-			"the workflow has %d steps; Kibana refuses to save a workflow with more than %d", l.steps, kibanaMaxSteps)
+	if l.over != nil {
+		count := fmt.Sprint(l.steps)
+		if l.tooBig {
+			count = "at least " + count // decoding stopped early
+		}
+		l.errorf(l.over, l.overPath, CodeValue,
+			"WorkflowStepCountExceeded: the workflow has %s steps, more than the maximum of %d (Kibana refuses to save it); split it into child workflows (workflow.execute)",
+			count, kibanaMaxSteps)
 	}
 	return def
 }
@@ -1299,9 +1336,11 @@ func (l *loader) step(n *yaml.Node, path string, depth int) *Step {
 		return nil
 	}
 	l.steps++
+	if l.steps == kibanaMaxSteps+1 {
+		l.over, l.overPath = n, path
+	}
 	if l.steps > maxSteps {
 		l.tooBig = true
-		l.errorf(n, path, CodeValue, "too many steps: more than %d (Kibana refuses more than %d)", maxSteps, kibanaMaxSteps)
 		return nil
 	}
 	m, ok := l.mapping(n, path, "a step")

@@ -565,7 +565,9 @@ func TestContinueAsNewInsideTopLevelForeach(t *testing.T) {
 // not fit a Temporal payload (here: a 1.6 MB definition), the run goes on
 // where it is, inside the loop too, and ends as a run that never tried.
 func TestContinueAsNewDeclinedWhenStateTooLarge(t *testing.T) {
-	def := "consts: { pad: \"" + strings.Repeat("p", 1600<<10) + "\" }\n" + loopDef
+	// 1.6 MiB of consts from 800 KiB of YAML (an alias), under the 1 MiB
+	// definition limit.
+	def := "consts: { pad: &pad \"" + strings.Repeat("p", 800<<10) + "\", again: *pad }\n" + loopDef
 	plain := runChain(t, loopDef, chainOpts{})
 	r := runChain(t, def, chainOpts{canAfter: 30, eventsPerActivity: 6})
 	if r.runs != 1 || r.status() != interpreter.StatusCompleted {

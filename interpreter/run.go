@@ -53,7 +53,10 @@ type ParentRef struct {
 }
 
 // EngineOptions are the deliberate differences from Kibana that a run may
-// turn off (secflow test runs with both off by default).
+// turn off (secflow test runs with both off by default), and the run's
+// size limits (§7.7; Kibana sets those in its plugin configuration, not in
+// the workflow's settings). A workflow.execute child gets its parent's
+// options.
 type EngineOptions struct {
 	// TransientRetry retries network errors, 5xx and 429 of steps without
 	// on-failure a bounded number of times (default on).
@@ -61,6 +64,15 @@ type EngineOptions struct {
 	// OperatorRecovery parks a run whose failure nothing caught, waiting for
 	// a step-control update (default on).
 	OperatorRecovery *bool `json:"operatorRecovery,omitempty"`
+	// OutputBudget is the most bytes of step outputs (JSON) one run keeps
+	// before a step fails with WorkflowOutputBudgetExceeded (0: the
+	// default, DefaultOutputBudget = 150 MB).
+	OutputBudget int64 `json:"outputBudget,omitempty"`
+	// MaxChildOutputSize is the largest child output (JSON bytes)
+	// workflow.execute accepts before it fails with
+	// WorkflowOutputSizeExceeded (0: the default, DefaultMaxChildOutputSize
+	// = 5 MB).
+	MaxChildOutputSize int64 `json:"maxChildOutputSize,omitempty"`
 }
 
 // RunResult is the result of the interpreter workflow.
@@ -109,6 +121,9 @@ type ResumeState struct {
 	Log []ResumeLogEntry `json:"log,omitempty"`
 	// CaseID is the CaseId search attribute already set.
 	CaseID string `json:"caseId,omitempty"`
+	// OutputBytes is the size of the step outputs so far, for the run's
+	// output budget (limits.go).
+	OutputBytes int64 `json:"outputBytes,omitempty"`
 }
 
 // ResumeResult is one carried step result ({input, output, error} and its

@@ -154,7 +154,7 @@ func (c *call) resolveItems() ([]any, error) {
 		if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") {
 			v, err = c.r.evaluate(c.ctx, t, ctx)
 		} else {
-			v, err = c.r.renderValue(c.ctx, x, ctx)
+			v, err = c.r.renderValue(c.ctx, c.s, x, ctx)
 		}
 		if err != nil {
 			return nil, err
@@ -176,7 +176,7 @@ func (c *call) resolveItems() ([]any, error) {
 	default:
 		b := jsonMarshal(raw)
 		expr = string(b)
-		if v, err = c.r.renderValue(c.ctx, raw, ctx); err != nil {
+		if v, err = c.r.renderValue(c.ctx, c.s, raw, ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -240,7 +240,7 @@ func (c *call) parallelItems() ([]any, error) {
 		if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") {
 			v, err = c.r.evaluate(c.ctx, t, c.context())
 		} else {
-			v, err = c.r.renderValue(c.ctx, x, c.context())
+			v, err = c.r.renderValue(c.ctx, c.s, x, c.context())
 		}
 		if err != nil {
 			return nil, err

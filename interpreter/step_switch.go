@@ -11,7 +11,7 @@ func init() { define("switch", true, runSwitch) }
 
 func runSwitch(c *call) (any, error) {
 	ctx := c.context()
-	expr, err := c.r.renderValue(c.ctx, c.s.Expression, ctx)
+	expr, err := c.r.renderValue(c.ctx, c.s, c.s.Expression, ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -21,7 +21,7 @@ func runSwitch(c *call) (any, error) {
 	var branch []*Step
 	var matched any
 	for i, cs := range c.s.Cases {
-		m, err := c.r.renderValue(c.ctx, cs.Match, ctx)
+		m, err := c.r.renderValue(c.ctx, c.s, cs.Match, ctx)
 		if err != nil {
 			return nil, err
 		}

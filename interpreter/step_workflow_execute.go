@@ -28,6 +28,8 @@ import (
 // or timed out does not fail the step. workflow.executeAsync starts the
 // child with ParentClosePolicy ABANDON and completes at once with
 // {workflowId, executionId, awaited: false, status: "running", startedAt}.
+// A child output over EngineOptions.MaxChildOutputSize (5 MB) fails the
+// step with WorkflowOutputSizeExceeded (§6.1.10, limits.go).
 
 func init() {
 	define("workflow.execute", false, func(c *call) (any, error) { return c.executeChild(false) })
@@ -118,7 +120,11 @@ func (c *call) executeChild(async bool) (any, error) {
 	}
 	switch {
 	case err == nil:
-		return childOutput(&res), nil
+		out := childOutput(&res)
+		if e := r.checkChildOutput(c.ctx, c.s, defID, out); e != nil {
+			return nil, e
+		}
+		return out, nil
 	case c.ctx.Err() != nil:
 		return nil, err // the step itself is cancelled
 	}
@@ -126,7 +132,11 @@ func (c *call) executeChild(async bool) (any, error) {
 		if cr.Status == StatusFailed {
 			return nil, &failure{E: childError(cr)}
 		}
-		return childOutput(cr), nil // timed_out: Kibana fails the parent only on failed
+		out := childOutput(cr) // timed_out: Kibana fails the parent only on failed
+		if e := r.checkChildOutput(c.ctx, c.s, defID, out); e != nil {
+			return nil, e
+		}
+		return out, nil
 	}
 	if temporal.IsCanceledError(err) {
 		return nil, nil // cancelled from outside: does not fail the parent either
@@ -188,7 +198,14 @@ func (r *run) depth() int {
 // engineOptions are the run's engine options, handed down to children.
 func (r *run) engineOptions() *EngineOptions {
 	tr, op := r.transientRetry, r.operator
-	return &EngineOptions{TransientRetry: &tr, OperatorRecovery: &op}
+	o := &EngineOptions{TransientRetry: &tr, OperatorRecovery: &op}
+	if r.outputBudget != DefaultOutputBudget {
+		o.OutputBudget = r.outputBudget
+	}
+	if r.maxChildOutput != DefaultMaxChildOutputSize {
+		o.MaxChildOutputSize = r.maxChildOutput
+	}
+	return o
 }
 
 // isoTime formats t as JavaScript's Date.toISOString does.

@@ -72,7 +72,17 @@ type run struct {
 	// tplOpts are the template limits (without the clock), handed to the
 	// fetch local activity so it renders as the workflow would.
 	tplOpts template.Options
-	layout  *layout
+	// engines are the engines with a template output limit, by limit
+	// (limits.go).
+	engines map[int]*template.Engine
+	// outputBytes is the size of the step outputs of the run so far (runs
+	// it continues included); outputBudget bounds it; maxChildOutput bounds
+	// a workflow.execute child's output (limits.go).
+	outputBytes    int64
+	outputBudget   int64
+	maxChildOutput int64
+
+	layout *layout
 	// aliases maps synthetic result names (foreach_<name>, workflow-level
 	// fallback clones) to the step they belong to.
 	aliases map[string]*Step
@@ -307,7 +317,7 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 		err = &step.Error{Type: "UnknownStepType", Message: fmt.Sprintf("Unknown step type %q for step %s.", s.Type, s.Name)}
 	}
 	if err == nil && out != nil {
-		if e := r.checkSize(s, out); e != nil {
+		if e := r.checkOutput(c.ctx, s, out); e != nil {
 			out, err = nil, e
 		}
 	}
@@ -321,35 +331,6 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 	}
 	r.finish(sc, s, rec, c, out, err)
 	return err
-}
-
-// DefaultMaxStepSize is Kibana's default max-step-size (10 MB).
-const DefaultMaxStepSize = 10 << 20
-
-// checkSize enforces max-step-size (the step's, else settings', else 10
-// MB) on a step output, serialised as JSON (§7.7). An output kept in the
-// blob store counts with its real size, not the size of its reference.
-func (r *run) checkSize(s *Step, out any) *step.Error {
-	limit := int64(DefaultMaxStepSize)
-	for _, v := range []string{r.def.Settings.MaxStepSize, s.MaxStepSize} {
-		if v != "" {
-			if n, err := duration.ParseBytes(v); err == nil && n > 0 {
-				limit = n
-			}
-		}
-	}
-	n := int64(0)
-	if _, size, ok := BlobRefOf(out); ok {
-		n = size
-	} else {
-		n = int64(len(jsonMarshal(out)))
-	}
-	if n > limit {
-		return &step.Error{Type: "StepSizeLimitExceeded", Message: fmt.Sprintf(
-			"Output of step %s is %d bytes, above the max-step-size of %d bytes.", s.Name, n, limit),
-			Details: map[string]any{"size": n, "limit": limit}}
-	}
-	return nil
 }
 
 // finish records the end of a step execution and stores its result.

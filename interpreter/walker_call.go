@@ -34,7 +34,7 @@ func (c *call) context() map[string]any {
 
 // render renders v (§4.2) against the step's context.
 func (c *call) render(v any) (any, error) {
-	return c.r.renderValue(c.ctx, v, c.context())
+	return c.r.renderValue(c.ctx, c.s, v, c.context())
 }
 
 // renderWith renders the step's `with`, which must be an object (or absent).

@@ -284,6 +284,15 @@ func (r *run) configure(in RunInput, env runEnv) {
 	r.transientRetry = in.Engine == nil || in.Engine.TransientRetry == nil || *in.Engine.TransientRetry
 	r.operator = in.Engine == nil || in.Engine.OperatorRecovery == nil || *in.Engine.OperatorRecovery
 	r.operatorWait = DefaultOperatorTimeout
+	r.outputBudget, r.maxChildOutput = DefaultOutputBudget, DefaultMaxChildOutputSize
+	if e := in.Engine; e != nil {
+		if e.OutputBudget > 0 {
+			r.outputBudget = e.OutputBudget
+		}
+		if e.MaxChildOutputSize > 0 {
+			r.maxChildOutput = e.MaxChildOutputSize
+		}
+	}
 	if def.Settings.OperatorTimeout != "" {
 		if d, err := duration.Parse(def.Settings.OperatorTimeout); err == nil {
 			r.operatorWait = d

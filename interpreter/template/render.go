@@ -28,6 +28,17 @@ const (
 	msgParseLimit  = "parse length limit exceeded"
 )
 
+// OutputLimitError is the error of a render whose output exceeds
+// Options.OutputLimit. Its message names the limit, never the content.
+type OutputLimitError struct {
+	Limit int // bytes
+}
+
+// Error implements error.
+func (e *OutputLimitError) Error() string {
+	return fmt.Sprintf("template output exceeds the limit of %d bytes", e.Limit)
+}
+
 // renderCtx is the state of one render or evaluation call (LiquidJS Context).
 type renderCtx struct {
 	e         *Engine
@@ -41,6 +52,7 @@ type renderCtx struct {
 	workLimit int64
 	mem       int64
 	memLimit  int64
+	outLimit  int
 	now       *time.Time
 	depth     int
 }
@@ -52,6 +64,7 @@ func (e *Engine) newCtx(env map[string]any) *renderCtx {
 		scopes:    []map[string]any{{}},
 		workLimit: e.workLimit,
 		memLimit:  int64(e.opts.MemoryLimit),
+		outLimit:  e.opts.OutputLimit,
 	}
 }
 
@@ -313,6 +326,9 @@ func (c *renderCtx) renderNodes(nodes []node, b *strings.Builder) error {
 		}
 		if err := n.render(c, b); err != nil {
 			return err
+		}
+		if c.outLimit > 0 && b.Len() > c.outLimit {
+			return &OutputLimitError{Limit: c.outLimit}
 		}
 		if c.broke || c.continued {
 			break

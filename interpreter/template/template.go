@@ -14,6 +14,13 @@ type Options struct {
 	ParseLimit  int           // max template length in chars (UTF-16 units); default 150000
 	MemoryLimit int           // approx. allocation/op budget per render; default 15000000
 	RenderLimit time.Duration // default 1s; enforced by counting work (WorkPerMillisecond units per ms), not with a timer
+	// OutputLimit, when > 0, is the most bytes one Liquid render may
+	// produce (the rendered string of one template, and of each capture in
+	// it): the render stops as soon as it is exceeded and returns an
+	// *OutputLimitError. Strings without "{{" or "{%" and whole-string
+	// ${{ }} expressions are not rendered as text and are not limited.
+	// Default 0: no limit.
+	OutputLimit int
 	Now         func() time.Time
 }
 
@@ -160,6 +167,9 @@ func (e *Engine) RenderString(tpl string, ctx map[string]any) (string, error) {
 	}
 	if len(nodes) == 1 {
 		if t, ok := nodes[0].(*textNode); ok {
+			if l := e.opts.OutputLimit; l > 0 && len(t.s) > l && ContainsTemplate(tpl) {
+				return "", &OutputLimitError{Limit: l}
+			}
 			return t.s, nil
 		}
 	}

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -551,5 +552,54 @@ func TestMapIterationIsDeterministic(t *testing.T) {
 		if got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
+	}
+}
+
+func TestOutputLimit(t *testing.T) {
+	e := New(Options{Now: func() time.Time { return fixedNow }, OutputLimit: 100, RenderLimit: time.Millisecond})
+	ctx := map[string]any{"long": strings.Repeat("s", 200), "short": "ok"}
+	cases := []struct {
+		name  string
+		value any
+		want  any
+		over  bool
+	}{
+		{name: "exactly at the limit", value: "{% for i in (1..10) %}AAAAAAAAAA{% endfor %}", want: strings.Repeat("A", 100)},
+		{name: "one byte over", value: "{% for i in (1..10) %}AAAAAAAAAA{% endfor %}!", over: true},
+		{name: "stops early instead of hitting the render limit", value: "{% for i in (1..1000000) %}A{% endfor %}", over: true},
+		{name: "one output over", value: "{{ long }}", over: true},
+		{name: "text with a tag over", value: strings.Repeat("t", 101) + "{{ short }}", over: true},
+		{name: "text without tags is not rendered", value: strings.Repeat("t", 101), want: strings.Repeat("t", 101)},
+		{name: "raw text over", value: "{% raw %}" + strings.Repeat("t", 101) + "{% endraw %}", over: true},
+		{name: "capture over", value: "{% capture x %}{{ long }}{% endcapture %}{{ short }}", over: true},
+		{name: "bytes, not characters", value: "{{ short }}" + strings.Repeat("é", 50), over: true},
+		{name: "typed expression is not text", value: "${{ long }}", want: strings.Repeat("s", 200)},
+		{name: "each string of an object on its own", value: map[string]any{"a": "{{ short }}", "b": []any{"{{ long }}"}}, over: true},
+		{name: "object under the limit per string", value: map[string]any{"a": strings.Repeat("a", 90), "b": strings.Repeat("b", 90)},
+			want: map[string]any{"a": strings.Repeat("a", 90), "b": strings.Repeat("b", 90)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.Render(tc.value, ctx)
+			if tc.over {
+				var le *OutputLimitError
+				if !errors.As(err, &le) || le.Limit != 100 {
+					t.Fatalf("Render = %v, %v; want *OutputLimitError{100}", got, err)
+				}
+				if strings.Contains(err.Error(), "AAA") || strings.Contains(err.Error(), "sss") {
+					t.Errorf("error %q shows rendered content", err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Render = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	// Without OutputLimit the same loop runs into the render limit: the
+	// output limit is what stopped it above.
+	unl := New(Options{Now: func() time.Time { return fixedNow }, RenderLimit: time.Millisecond})
+	if _, err := unl.RenderString("{% for i in (1..1000000) %}A{% endfor %}", nil); err == nil || err.Error() != msgRenderLimit {
+		t.Errorf("no output limit: got %v, want the render limit", err)
 	}
 }
