@@ -12,7 +12,7 @@ var assignCaseSpec = &step.Spec{
 	Kind:     step.KindActivity,
 	Category: "cases",
 	Summary:  "Add assignees to a case (PATCH /api/cases); output {case}.",
-	Doc:      "Adds `assignees` ([{uid}]) to the case's assignees (existing ones are kept, duplicates dropped).",
+	Doc:      "Adds `assignees` ([{uid}]) to the case's assignees (existing ones are kept, duplicates dropped)." + idemUpdateDoc,
 	Config:   []step.Field{pushField},
 	With: []step.Field{
 		caseIDField,
@@ -33,7 +33,7 @@ var unassignCaseSpec = &step.Spec{
 	Kind:     step.KindActivity,
 	Category: "cases",
 	Summary:  "Remove assignees from a case (PATCH /api/cases); output {case}.",
-	Doc:      "Removes `assignees` ([{uid}]) from the case; without `assignees` every assignee is removed.",
+	Doc:      "Removes `assignees` ([{uid}]) from the case; without `assignees` every assignee is removed." + idemUpdateDoc,
 	Config:   []step.Field{pushField},
 	With: []step.Field{
 		caseIDField,

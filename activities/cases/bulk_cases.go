@@ -48,11 +48,13 @@ var updateCasesSpec = &step.Spec{
 	Summary:  "Update several cases in one PATCH /api/cases; output {cases}.",
 	Doc: "Each entry `{case_id, version?, updates}` changes the fields of `updates` (as in cases.updateCase). " +
 		"Versions not given are fetched; a version conflict on fetched versions is retried with fresh ones. " +
-		"All cases change in one request (Kibana validates them all first).",
+		"All cases change in one request (Kibana validates them all first); cases that already hold their " +
+		"updates are left out of it and returned as they are, so a retry after a lost response succeeds. With " +
+		"`version`, a conflict (HTTP 409) fails the step unless the case already holds its updates.",
 	Config: []step.Field{pushField},
 	With: []step.Field{{Name: fCases, Type: step.List, Required: true, Doc: "Updates: [{case_id, version, updates}] (1 to 100).",
 		Example: []any{map[string]any{"case_id": "{{ steps.create_case.output.case.id }}", "updates": map[string]any{"status": "closed"}}}}},
-	Output:    step.Output{Doc: "The updated cases.", Example: casesExample},
+	Output:    step.Output{Doc: "The cases, in the order of `cases`.", Example: casesExample},
 	Activity:  updateCases,
 	Timeout:   defaultTimeout,
 	Heartbeat: true,
@@ -160,45 +162,91 @@ func updateCases(ctx context.Context, rt step.Runtime, in step.Input) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	var conflict error // set once a PATCH with a given version conflicted
 	for attempt := 0; ; attempt++ {
-		body := make([]any, len(upds))
-		fetched := false
+		// Cases that already hold their updates are left out (as api.patch
+		// does), so a retry after a lost response neither gets Kibana's
+		// 406 nor conflicts with the versions its earlier attempt created.
+		cur := make([]map[string]any, len(upds))
+		var body []any
+		given := false
 		for i, u := range upds {
+			if cur[i], err = a.get(ctx, u.id, false); err != nil {
+				return nil, err
+			}
+			activitykit.Heartbeat(ctx)
+			if holds(cur[i], u.fields) {
+				continue
+			}
 			v := u.version
 			if v == "" {
-				cur, err := a.get(ctx, u.id, false)
-				if err != nil {
-					return nil, err
-				}
-				v, _ = cur["version"].(string)
-				fetched = true
+				v, _ = cur[i]["version"].(string)
+			} else {
+				given = true
 			}
 			item := map[string]any{"id": u.id, "version": v}
 			for k, val := range u.fields {
 				item[k] = val
 			}
-			body[i] = item
+			body = append(body, item)
+		}
+		if len(body) == 0 {
+			return a.pushAll(ctx, in, cur, nil)
+		}
+		if conflict != nil && given {
+			return nil, conflict
 		}
 		out, err := a.call(ctx, http.MethodPatch, "/api/cases", nil, map[string]any{"cases": body})
 		if err != nil {
-			if fetched && attempt < 2 && isStatus(step.AsError(err), http.StatusConflict) {
+			se := step.AsError(err)
+			switch {
+			case isStatus(se, http.StatusNotAcceptable):
+				for i, u := range upds {
+					if cur[i], err = a.get(ctx, u.id, false); err != nil {
+						return nil, err
+					}
+				}
+				return a.pushAll(ctx, in, cur, nil)
+			case isStatus(se, http.StatusConflict) && given:
+				conflict = err
+				continue
+			case isStatus(se, http.StatusConflict) && attempt < 2:
 				continue
 			}
 			return nil, err
 		}
-		cases, ok := out.([]any)
+		updated, ok := out.([]any)
 		if !ok {
 			return nil, step.Errorf("Error", "unexpected Cases API response updating %d cases", len(upds))
 		}
-		for i, raw := range cases {
-			c, _ := raw.(map[string]any)
-			if c, err = a.push(ctx, in, c); err != nil {
-				return nil, err
-			}
-			cases[i] = c
-		}
-		return map[string]any{"cases": cases}, nil
+		return a.pushAll(ctx, in, cur, updated)
 	}
+}
+
+// pushAll returns the {cases} output of cases.updateCases in request order:
+// each case as the PATCH answered it (updated), else as fetched (cur; Kibana
+// leaves unchanged cases out of its answer), pushed when push-case is set.
+func (a *api) pushAll(ctx context.Context, in step.Input, cur []map[string]any, updated []any) (any, error) {
+	byID := map[string]map[string]any{}
+	for _, raw := range updated {
+		if c, ok := raw.(map[string]any); ok {
+			id, _ := c["id"].(string)
+			byID[id] = c
+		}
+	}
+	cases := make([]any, len(cur))
+	for i, c := range cur {
+		id, _ := c["id"].(string)
+		if u, ok := byID[id]; ok {
+			c = u
+		}
+		c, err := a.push(ctx, in, c)
+		if err != nil {
+			return nil, err
+		}
+		cases[i] = c
+	}
+	return map[string]any{"cases": cases}, nil
 }
 
 func deleteCases(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {

@@ -10,11 +10,12 @@
 // cases.createCaseFromTemplate and the deprecated kibana.createCase).
 // cases.addAlerts, cases.addEvents and cases.addObservables skip what the
 // case already has; cases.deleteObservable and a retried cases.deleteCases
-// accept what is already gone. cases.updateCase and the single-field steps
-// (cases.set*, closeCase, addTags, removeTags, assignCase, unassignCase)
-// succeed without a PATCH when the case already holds the change, so a
-// retry after a lost response neither fails on Kibana's 406 nor conflicts
-// with the version its own earlier attempt created (see api.patch).
+// accept what is already gone. cases.updateCase, cases.updateCases and the
+// single-field steps (cases.set*, closeCase, addTags, removeTags,
+// assignCase, unassignCase) send no PATCH for a case that already holds
+// the change, so a retry after a lost response neither fails on Kibana's
+// 406 nor conflicts with the version its own earlier attempt created (see
+// api.patch).
 //
 // The deprecated kibana.createCase, kibana.getCase, kibana.updateCase and
 // kibana.addCaseComment (and their *DefaultSpace aliases) live here too:
@@ -60,6 +61,12 @@ const caseExample = `{"case": {"id": "6f3c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f", "ve
 	"totalComment": 1, "totalAlerts": 0, "created_at": "2025-01-01T00:00:00.000Z",
 	"created_by": {"username": "elastic", "full_name": null, "email": null},
 	"updated_at": null, "updated_by": null, "closed_at": null, "closed_by": null, "external_service": null}}`
+
+// idemUpdateDoc ends the doc of the steps that update a case with api.patch.
+const idemUpdateDoc = " Idempotent: when the case already holds the requested values the step returns it unchanged, " +
+	"without a PATCH (Kibana would answer 406 \"All update fields are identical to current version.\"), so a retry " +
+	"after a lost response succeeds, and so does a change someone else already made. With `version`, a conflict " +
+	"(HTTP 409) fails the step unless the case already holds the requested values."
 
 // pushField is the push-case config field every cases step accepts.
 var pushField = step.Field{Name: cPushCase, Type: step.Bool, Default: false,

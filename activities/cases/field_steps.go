@@ -70,7 +70,7 @@ func (f *fieldStep) spec() *step.Spec {
 	with = append(with, step.Field{Name: fVersion, Type: step.String, Doc: "Case version (fetched when absent)."})
 	return &step.Spec{
 		Type: f.typ, Kind: step.KindActivity, Category: "cases", Summary: f.summary + " Output {case}.",
-		Doc:    f.doc + " Uses `PATCH /api/cases` with the case's current version.",
+		Doc:    f.doc + " Uses `PATCH /api/cases` with the case's current version." + idemUpdateDoc,
 		Config: []step.Field{pushField}, With: with,
 		Output:   step.Output{Doc: "The updated case.", Example: caseExample},
 		Activity: f.run, Timeout: defaultTimeout, Heartbeat: true, Source: "activities/cases/field_steps.go",
@@ -108,7 +108,7 @@ func oneOf(v string, list []string) bool {
 var setCustomFieldSpec = &step.Spec{
 	Type: "cases.setCustomField", Kind: step.KindActivity, Category: "cases",
 	Summary: "Set one custom field of a case. Output {case}.",
-	Doc:     "Sets the custom field `key` to `value`, keeping the case's other custom fields. Uses `PATCH /api/cases`.",
+	Doc:     "Sets the custom field `key` to `value`, keeping the case's other custom fields. Uses `PATCH /api/cases`." + idemUpdateDoc,
 	Config:  []step.Field{pushField},
 	With: []step.Field{caseIDField,
 		{Name: fCustomKey, Type: step.String, Required: true, Doc: "Custom field key."},

@@ -21,7 +21,7 @@ var updateCaseSpec = &step.Spec{
 	Summary:  "Update case fields (PATCH /api/cases); output {case}.",
 	Doc: "Applies `updates` (at least one of title, description, tags, severity, status, assignees, category, " +
 		"customFields, settings, connector) to the case. The current version is fetched automatically unless " +
-		"`version` is given.",
+		"`version` is given." + idemUpdateDoc,
 	Config: []step.Field{pushField},
 	With: []step.Field{
 		caseIDField,

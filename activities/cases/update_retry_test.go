@@ -233,3 +233,86 @@ func TestUpdateNoOps(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateCasesIdempotent checks cases.updateCases on two cases: cases
+// that already hold their updates are left out of the PATCH, a retry after
+// a lost response succeeds without a second PATCH, and a genuine conflict
+// with a given version still fails.
+func TestUpdateCasesIdempotent(t *testing.T) {
+	tests := []struct {
+		name        string
+		userVersion bool
+		before      func(t *testing.T, e env, in step.Input, ids []string)
+		conflict    bool
+		sent        int    // PATCH requests the fake received
+		items       int    // cases in the step's last PATCH body
+		applied     [2]int // updates applied per case
+	}{
+		{name: "normal update", sent: 1, items: 2, applied: [2]int{1, 1}},
+		{name: "retry after lost response", sent: 1, items: 2, applied: [2]int{1, 1},
+			before: func(t *testing.T, e env, in step.Input, _ []string) { lostResponse(t, e, in) }},
+		{name: "retry after lost response with versions", userVersion: true, sent: 1, items: 2, applied: [2]int{1, 1},
+			before: func(t *testing.T, e env, in step.Input, _ []string) { lostResponse(t, e, in) }},
+		{name: "one case already updated", userVersion: true, sent: 2, items: 1, applied: [2]int{1, 1},
+			before: func(t *testing.T, e env, _ step.Input, ids []string) {
+				runCase(t, e.rt, step.Input{Type: "cases.setStatus", With: map[string]any{"case_id": ids[0], "status": "closed"}})
+			}},
+		{name: "genuine conflict", userVersion: true, conflict: true, sent: 2, items: 2, applied: [2]int{1, 0},
+			before: func(t *testing.T, e env, _ step.Input, ids []string) {
+				runCase(t, e.rt, step.Input{Type: "cases.setTitle", With: map[string]any{"case_id": ids[0], "title": "Changed elsewhere"}})
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sb, fake, rt := setup(t)
+			var ids, versions []string
+			for _, key := range []string{"wf/a", "wf/b"} {
+				c := runCase(t, rt, createInput(key))
+				ids, versions = append(ids, c["id"].(string)), append(versions, c["version"].(string))
+			}
+			entries := []any{
+				map[string]any{"case_id": ids[0], "updates": map[string]any{"status": "closed"}},
+				map[string]any{"case_id": ids[1], "updates": map[string]any{"severity": "critical", "title": "B"}},
+			}
+			if tc.userVersion {
+				for i, e := range entries {
+					e.(map[string]any)["version"] = versions[i]
+				}
+			}
+			in := step.Input{Type: "cases.updateCases", With: map[string]any{"cases": entries}}
+			if tc.before != nil {
+				tc.before(t, env{sb: sb, fake: fake, rt: rt}, in, ids)
+			}
+			out, err := run(t, rt, in)
+			patches := requests(sb, "PATCH", "/api/cases")
+			if len(patches) != tc.sent {
+				t.Fatalf("PATCH requests = %d, want %d", len(patches), tc.sent)
+			}
+			if n := strings.Count(patches[len(patches)-1].Body, `"version"`); n != tc.items {
+				t.Errorf("cases in the last PATCH = %d, want %d: %s", n, tc.items, patches[len(patches)-1].Body)
+			}
+			snap := fake.Cases()
+			if got := [2]int{snap[0].Updates, snap[1].Updates}; got != tc.applied {
+				t.Errorf("applied updates = %v, want %v", got, tc.applied)
+			}
+			if tc.conflict {
+				if se := step.AsError(err); se == nil || !isStatus(se, http.StatusConflict) {
+					t.Fatalf("want Kibana's conflict, got %v (output %v)", err, out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("step failed: %v", err)
+			}
+			cs, _ := out["cases"].([]any)
+			if len(cs) != 2 {
+				t.Fatalf("output = %v", out)
+			}
+			c0, c1 := cs[0].(map[string]any), cs[1].(map[string]any)
+			if c0["id"] != ids[0] || c0["status"] != "closed" || c0["version"] != snap[0].Version ||
+				c1["id"] != ids[1] || c1["severity"] != "critical" || c1["title"] != "B" || c1["version"] != snap[1].Version {
+				t.Fatalf("output = %v, want both current cases in order", out)
+			}
+		})
+	}
+}
