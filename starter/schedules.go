@@ -52,6 +52,9 @@ type Scheduler struct {
 	// CatchupWindow is how late a missed action may still run after an
 	// outage (default 5m: a schedule never replays a backlog).
 	CatchupWindow time.Duration
+	// DataConverter must be the client's (it decodes the schedule's memo;
+	// default: the SDK default).
+	DataConverter converter.DataConverter
 }
 
 // ScheduleChange is one action Reconcile took.
@@ -209,7 +212,7 @@ func (sc *Scheduler) apply(ctx context.Context, d desired) (*ScheduleChange, err
 	if err != nil {
 		return nil, fmt.Errorf("describing: %w", err)
 	}
-	if act, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction); ok && memoString(act.Memo[memoScheduleHash]) == d.hash {
+	if act, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction); ok && memoString(sc.DataConverter, act.Memo[memoScheduleHash]) == d.hash {
 		return nil, nil
 	}
 	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
@@ -243,11 +246,14 @@ func (sc *Scheduler) catchup() time.Duration {
 	return 5 * time.Minute
 }
 
-func memoString(v any) string {
+func memoString(dc converter.DataConverter, v any) string {
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
 	var s string
 	switch x := v.(type) {
 	case *commonpb.Payload:
-		if converter.GetDefaultDataConverter().FromPayload(x, &s) != nil {
+		if dc.FromPayload(x, &s) != nil {
 			return ""
 		}
 	case string:
@@ -638,7 +644,7 @@ func (s *Server) ReconcileSchedules(ctx context.Context) error {
 	for id := range s.schedKnown {
 		known = append(known, id)
 	}
-	sc := &Scheduler{Client: s.cfg.Client, Namespace: s.cfg.Namespace, TaskQueue: s.cfg.TaskQueue, Logger: s.log}
+	sc := &Scheduler{Client: s.cfg.Client, Namespace: s.cfg.Namespace, TaskQueue: s.cfg.TaskQueue, Logger: s.log, DataConverter: s.cfg.DataConverter}
 	changes, err := sc.Reconcile(ctx, s.cfg.Definitions.All(), known)
 	for _, c := range changes {
 		action := c.Action

@@ -24,6 +24,7 @@ import (
 	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/devstack"
+	"github.com/secflow/secflow/internal/payloadcodec"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/internal/temporalclient"
 	"github.com/secflow/secflow/interpreter"
@@ -125,9 +126,23 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 		return err
 	}
 
+	// Payload encryption (SECFLOW_PAYLOAD_KEYS / _FILE): a bad key ring
+	// fails before the slow parts start; the codec server is served on the
+	// intake port under /codec and the Web UI pointed at it.
+	topts := &temporalclient.Options{Payload: temporalclient.PayloadFromEnv()}
+	codec, err := topts.Payload.Load()
+	if err != nil {
+		return err
+	}
+	codecEndpoint := ""
+	if codec != nil {
+		codecEndpoint = "http://" + ln.Addr().String() + "/codec"
+	}
+
 	stack, err := devstack.Start(ctx, devstack.Options{
 		DataDir: f.dataDir, GRPCPort: f.grpcPort, UIPort: f.uiPort,
 		Logger: log.With("component", "temporal"), VerboseServer: f.verboseServer,
+		CodecEndpoint: codecEndpoint,
 	})
 	if err != nil {
 		return err
@@ -158,11 +173,16 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 		return err
 	}
 
-	c, err := temporalclient.Dial(ctx, &temporalclient.Options{Address: stack.HostPort(), Namespace: stack.Namespace()}, log)
+	topts.Address, topts.Namespace = stack.HostPort(), stack.Namespace()
+	c, err := temporalclient.Dial(ctx, topts, log)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	dc, err := topts.DataConverter() // the client's: the starter encodes inputs itself
+	if err != nil {
+		return err
+	}
 
 	blobDir := f.common.blobDir
 	if blobDir == "" {
@@ -196,13 +216,14 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	}()
 
 	st, err := starter.New(starter.Config{
-		Blobs:       blobs,
-		Client:      c,
-		Namespace:   stack.Namespace(),
-		TaskQueue:   f.common.taskQueue,
-		Definitions: defs,
-		Logger:      log,
-		UIBaseURL:   stack.UIURL(),
+		DataConverter: dc,
+		Blobs:         blobs,
+		Client:        c,
+		Namespace:     stack.Namespace(),
+		TaskQueue:     f.common.taskQueue,
+		Definitions:   defs,
+		Logger:        log,
+		UIBaseURL:     stack.UIURL(),
 		// Loopback only; a dev-only open API is what `dev` is for, and
 		// no per-client rate limit, so `secflow loadtest` measures the
 		// stack rather than the limiter.
@@ -219,6 +240,15 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 		mux.Handle("GET /sandbox", sb.PageHandler())
 	}
 	mux.Handle("/", st.Handler())
+	if codec != nil {
+		h, err := payloadcodec.NewHandler(payloadcodec.HandlerOptions{
+			Codec: codec, AllowedOrigins: uiOrigins(stack.UIURL()), Logger: log.With("component", "codec"),
+		})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/codec/", h)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -231,6 +261,10 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 
 	intake := "http://" + ln.Addr().String()
 	printBanner(stdout, f, stack, intake, sb, len(defs.All()), time.Since(started))
+	if codec != nil {
+		fmt.Fprintf(stdout, "Payloads are encrypted (key %s). The UI decodes them through %s; so does the CLI with:\n", codec.CurrentKeyID(), codecEndpoint)
+		fmt.Fprintf(stdout, "  temporal workflow show --address %s -w <workflow id> --codec-endpoint %s\n\n", stack.HostPort(), codecEndpoint)
+	}
 
 	var runErr error
 	select {
@@ -268,6 +302,15 @@ func printBanner(w io.Writer, f devFlags, stack *devstack.Stack, intake string, 
 	}
 	fmt.Fprintln(w, "List runs with the temporal CLI:")
 	fmt.Fprintf(w, "  temporal workflow list --address %s\n\n", stack.HostPort())
+}
+
+// uiOrigins are the browser origins of the Web UI at uiURL: as printed
+// (127.0.0.1) and as "localhost", which users type too.
+func uiOrigins(uiURL string) []string {
+	if uiURL == "" {
+		return nil
+	}
+	return []string{uiURL, strings.Replace(uiURL, "://127.0.0.1:", "://localhost:", 1)}
 }
 
 func orDefault(s, def string) string {

@@ -120,7 +120,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer c.Close()
-	l := &starter.Launcher{Client: c, Namespace: topts.Namespace, TaskQueue: *taskQueue, Identity: "secflow-run"}
+	dc, err := topts.DataConverter() // the client's: the launcher encodes the input itself
+	if err != nil {
+		fmt.Fprintf(stderr, "secflow run: %v\n", err)
+		return 1
+	}
+	l := &starter.Launcher{Client: c, Namespace: topts.Namespace, TaskQueue: *taskQueue, Identity: "secflow-run", DataConverter: dc}
 	res, err := l.Start(ctx, req)
 	if err != nil {
 		fmt.Fprintf(stderr, "secflow run: %v\n", err)

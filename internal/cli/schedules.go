@@ -58,7 +58,12 @@ func runSchedules(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	defer c.Close()
-	sc := &starter.Scheduler{Client: c, Namespace: topts.Namespace, TaskQueue: *taskQueue, Logger: logger}
+	dc, err := topts.DataConverter() // the client's: decodes the schedules' memo
+	if err != nil {
+		fmt.Fprintf(stderr, "secflow schedules: %v\n", err)
+		return 1
+	}
+	sc := &starter.Scheduler{Client: c, Namespace: topts.Namespace, TaskQueue: *taskQueue, Logger: logger, DataConverter: dc}
 	if *sync {
 		store, err := defstore.Open(*defsDir, nil)
 		if err != nil {

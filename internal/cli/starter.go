@@ -71,21 +71,26 @@ func starterMain(ctx context.Context, f starterFlags, log *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
+	dc, err := f.temporal.DataConverter() // the client's: the starter encodes inputs itself
+	if err != nil {
+		return err
+	}
 	blobs, err := blobstore.NewDisk(f.common.blobDir)
 	if err != nil {
 		return err
 	}
 	srv, err := starter.New(starter.Config{
-		Blobs:       blobs,
-		Client:      c,
-		Namespace:   f.temporal.Namespace,
-		TaskQueue:   f.common.taskQueue,
-		Definitions: defs,
-		Logger:      log,
-		UIBaseURL:   f.common.uiURL,
-		Auth:        starter.AuthConfig{BearerTokens: f.tokens, HMACSecret: f.hmacSecret},
-		TLS:         f.tls,
-		RateLimit:   starter.RateLimit{TrustForwardedFor: f.trustXFF},
+		DataConverter: dc,
+		Blobs:         blobs,
+		Client:        c,
+		Namespace:     f.temporal.Namespace,
+		TaskQueue:     f.common.taskQueue,
+		Definitions:   defs,
+		Logger:        log,
+		UIBaseURL:     f.common.uiURL,
+		Auth:          starter.AuthConfig{BearerTokens: f.tokens, HMACSecret: f.hmacSecret},
+		TLS:           f.tls,
+		RateLimit:     starter.RateLimit{TrustForwardedFor: f.trustXFF},
 	})
 	if err != nil {
 		return err

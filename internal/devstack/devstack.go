@@ -77,6 +77,9 @@ type Options struct {
 	UIPort int
 	// NoUI skips the Web UI.
 	NoUI bool
+	// CodecEndpoint, when set, is the codec server URL the Web UI sends
+	// encrypted payloads to for display (internal/payloadcodec).
+	CodecEndpoint string
 	// Namespace is created if missing. Empty means DefaultNamespace.
 	Namespace string
 	// Retention of closed runs, applied only when the namespace is created. Zero means DefaultRetention.
@@ -217,7 +220,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if !opts.NoUI {
-		if err := s.startUI(ctx, p.ui); err != nil {
+		if err := s.startUI(ctx, p.ui, opts.CodecEndpoint); err != nil {
 			return nil, err
 		}
 	}
@@ -436,7 +439,7 @@ func (s *Stack) awaitFrontend(ctx context.Context) error {
 
 // startUI starts the Web UI (its Start blocks, so in a goroutine) and waits
 // for its health endpoint.
-func (s *Stack) startUI(ctx context.Context, port int) error {
+func (s *Stack) startUI(ctx context.Context, port int, codecEndpoint string) error {
 	s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
 		Host:                host,
 		Port:                port,
@@ -444,6 +447,7 @@ func (s *Stack) startUI(ctx context.Context, port int) error {
 		EnableUI:            true,
 		DefaultNamespace:    s.namespace,
 		CORS:                uiconfig.CORS{CookieInsecure: true},
+		Codec:               uiconfig.Codec{Endpoint: codecEndpoint},
 		HideLogs:            true,
 		DisableNewsFetch:    true,
 	}))

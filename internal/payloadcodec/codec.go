@@ -98,8 +98,8 @@ func checkID(id string) error {
 	if id == "" {
 		return errors.New("payload encryption: empty key id")
 	}
-	if len(id) > 64 {
-		return fmt.Errorf("payload encryption: key id %.16q... longer than 64 characters", id)
+	if len(id) > 32 {
+		return fmt.Errorf("payload encryption: key id %.16q... longer than 32 characters", id)
 	}
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {

@@ -218,6 +218,7 @@ func TestNewRejectsBadKeyRings(t *testing.T) {
 		{"duplicate id", []Key{{ID: "k", Secret: testKey(1)}, {ID: "k", Secret: testKey(2)}}, "given twice"},
 		{"empty id", []Key{{ID: "", Secret: testKey(1)}}, "empty key id"},
 		{"bad id", []Key{{ID: "a b", Secret: testKey(1)}}, "only letters"},
+		{"long id", []Key{{ID: strings.Repeat("a", 33), Secret: testKey(1)}}, "longer than 32"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,9 @@
 // Package temporalclient builds a Temporal SDK client from command-line
 // flags and the TEMPORAL_* environment variables the `temporal` CLI reads,
 // so `secflow worker` and `secflow starter` connect to a cluster the same
-// way the operator CLI does.
+// way the operator CLI does. When a payload key ring is configured
+// (SECFLOW_PAYLOAD_KEYS / SECFLOW_PAYLOAD_KEYS_FILE, see
+// internal/payloadcodec) every client it builds encrypts payloads.
 package temporalclient
 
 import (
@@ -17,7 +19,11 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/secflow/secflow/internal/payloadcodec"
 )
 
 // DefaultAddress and DefaultNamespace are used when neither a flag nor an
@@ -50,6 +56,10 @@ type Options struct {
 	// APIKey is sent as a bearer token on every call. It is a secret: it is
 	// never logged nor printed by String.
 	APIKey string
+	// Payload is the payload encryption key ring (env SECFLOW_PAYLOAD_KEYS
+	// or --payload-keys-file / SECFLOW_PAYLOAD_KEYS_FILE); none: payloads
+	// are stored in clear. The keys are never logged nor printed by String.
+	Payload payloadcodec.Source
 }
 
 // envNames maps each setting to the environment variables read for it, in
@@ -102,6 +112,11 @@ func flagsFrom(fs *flag.FlagSet, lookup func(string) (string, bool)) *Options {
 	disable, _ := strconv.ParseBool(env("tls-disable-host-verification", "false"))
 	fs.BoolVar(&o.TLSDisableHostVerification, "tls-disable-host-verification", disable, help("tls-disable-host-verification", "do not verify the server certificate"))
 	fs.StringVar(&o.APIKey, "api-key", env("api-key", ""), help("api-key", "API `key` sent as bearer token"))
+	// The inline key ring is read from the environment only, so keys never
+	// appear in a process listing.
+	o.Payload = payloadcodec.SourceFromEnv(lookup)
+	fs.StringVar(&o.Payload.File, "payload-keys-file", o.Payload.File,
+		"`file` of the payload encryption key ring, id:base64key entries, the first encrypts (env "+payloadcodec.EnvKeysFile+"; or the ring inline in env "+payloadcodec.EnvKeys+")")
 	return o
 }
 
@@ -131,6 +146,9 @@ func (o *Options) String() string {
 	s := fmt.Sprintf("address=%s namespace=%s tls=%t", o.Address, o.Namespace, o.tlsEnabled())
 	if o.APIKey != "" {
 		s += " api-key=<set>"
+	}
+	if o.Payload.Configured() {
+		s += " payload-encryption=on"
 	}
 	return s
 }
@@ -191,16 +209,47 @@ func (o *Options) ClientOptions(logger *slog.Logger) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, err
 	}
+	dc, err := o.DataConverter()
+	if err != nil {
+		return client.Options{}, err
+	}
 	co := client.Options{
 		HostPort:  o.Address,
 		Namespace: o.Namespace,
 		Logger:    Logger(logger),
+	}
+	if dc != nil {
+		co.DataConverter = dc
+		// Failure messages and stack traces move into an encoded payload
+		// too (the default failure converter leaves them in clear).
+		co.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+			DataConverter: dc, EncodeCommonAttributes: true,
+		})
 	}
 	co.ConnectionOptions.TLS = tlsCfg
 	if o.APIKey != "" {
 		co.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
 	}
 	return co, nil
+}
+
+// DataConverter returns the data converter clients use: nil (the SDK
+// default) without a payload key ring, else the default converter with the
+// AES-256-GCM codec of internal/payloadcodec. Code that encodes payloads
+// itself (the starter's Launcher) must use the same one. A bad key ring is
+// an error.
+func (o *Options) DataConverter() (converter.DataConverter, error) {
+	codec, err := o.Payload.Load()
+	if err != nil || codec == nil {
+		return nil, err
+	}
+	return codec.DataConverter(), nil
+}
+
+// PayloadFromEnv returns the payload key ring source of the environment,
+// for clients built without Flags (secflow dev, tests).
+func PayloadFromEnv() payloadcodec.Source {
+	return payloadcodec.SourceFromEnv(os.LookupEnv)
 }
 
 // Dial connects to the cluster and checks it answers (the SDK calls
