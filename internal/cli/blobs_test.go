@@ -83,7 +83,9 @@ func TestBlobsCommand(t *testing.T) {
 			left: "old fresh oldTemp youngTemp"},
 		{name: "gc age under the minimum", args: func(f blobFixture) []string { return []string{"blobs", "gc", "--dir", f.dir, "--older-than", "23h"} },
 			code: 2, errOut: []string{"under the minimum of 1d"}, left: "old fresh oldTemp youngTemp"},
-		{name: "gc bad age", args: func(f blobFixture) []string { return []string{"blobs", "gc", "--dir", f.dir, "--older-than", "a month"} },
+		{name: "gc bad age", args: func(f blobFixture) []string {
+			return []string{"blobs", "gc", "--dir", f.dir, "--older-than", "a month"}
+		},
 			code: 2, errOut: []string{"--older-than: Invalid duration format"}, left: "old fresh oldTemp youngTemp"},
 		{name: "missing directory is not created", args: func(f blobFixture) []string { return []string{"blobs", "gc", "--dir", f.dir + "-typo"} },
 			code: 1, errOut: []string{"opening blob directory"}, left: "old fresh oldTemp youngTemp"},
