@@ -9,6 +9,17 @@
 // history. Resolution by id or name follows Kibana (§6.9): the first
 // connector whose id or name equals the reference wins.
 //
+// Three top-level keys shape outgoing traffic (docs/security.md):
+// allowedHosts (the hosts the http step and webhook-style connectors may
+// call, like Kibana's xpack.actions.allowedHosts; an IP literal there also
+// exempts a link-local / cloud-metadata address from the dial guard, which
+// otherwise always refuses it), blockPrivateNetworks (the http step also
+// refuses private, loopback, CGNAT and unique-local addresses) and
+// allowedPrivateNetworks (IPs / CIDR networks exempted from that).
+//
+//	allowedHosts: [api.example.com, "*.virustotal.com"]
+//	blockPrivateNetworks: true
+//	allowedPrivateNetworks: [10.20.0.0/16, 192.168.1.5]
 //	connectors:
 //	  - id: es
 //	    type: .elasticsearch
