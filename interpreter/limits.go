@@ -99,11 +99,14 @@ func outputSize(v any) int64 {
 	return int64(len(jsonMarshal(v)))
 }
 
+// containerTypes are the step types with nested steps, whose outputs are
+// made of their inner steps' outputs.
+var containerTypes = map[string]bool{"if": true, "foreach": true, "while": true, "switch": true, "parallel": true}
+
 // checkOutput enforces max-step-size and the run's output budget on the
 // output of a completed step execution, and adds it to the run's total.
-// Flow-control steps (if, foreach, parallel, ...) do not count towards the
-// budget: their outputs are made of their inner steps' outputs, which
-// already did.
+// Steps with nested steps (containerTypes) do not count towards the
+// budget: their inner steps' outputs already did.
 func (r *run) checkOutput(ctx workflow.Context, s *Step, out any) *step.Error {
 	n := outputSize(out)
 	if limit := r.maxStepSize(s); n > limit {
@@ -111,7 +114,7 @@ func (r *run) checkOutput(ctx workflow.Context, s *Step, out any) *step.Error {
 			"Output of step %s is %d bytes, above the max-step-size of %d bytes.", s.Name, n, limit),
 			Details: map[string]any{"size": n, "limit": limit}}
 	}
-	if executors[s.Type].flow {
+	if containerTypes[s.Type] {
 		return nil
 	}
 	total := r.outputBytes + n
@@ -135,8 +138,8 @@ func (r *run) checkChildOutput(ctx workflow.Context, s *Step, defID string, out 
 		return nil
 	}
 	return &step.Error{Type: ErrTypeChildOutputSize, Message: fmt.Sprintf(
-		"Step %s: the output of workflow %q is %d bytes, above the child output limit of %d bytes. "+childOutputAdvice,
-		s.Name, defID, n, limit, defID),
+		"The output of workflow %q run by step %s is %d bytes, above the child output limit of %d bytes. "+childOutputAdvice,
+		defID, s.Name, n, limit, defID),
 		Details: map[string]any{"size": n, "limit": limit}}
 }
 

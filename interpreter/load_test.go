@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -315,5 +316,76 @@ func BenchmarkLoadFull(b *testing.B) {
 		if _, probs := LoadBytes("full.yaml", data, LoadOptions{Registry: reg}); len(probs) > 0 {
 			b.Fatal(probs)
 		}
+	}
+}
+
+// stepsDef is a definition with n top-level console steps (line 4 + i for
+// step i) and nested more steps inside an if.
+func stepsDef(n, nested int) string {
+	var b strings.Builder
+	b.WriteString("name: many\ntriggers: [{type: manual}]\nsteps:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  - { name: s%d, type: console, with: { message: x } }\n", i)
+	}
+	if nested > 0 {
+		b.WriteString("  - name: box\n    type: if\n    condition: \"true\"\n    steps:\n")
+		for i := 0; i < nested; i++ {
+			fmt.Fprintf(&b, "      - { name: n%d, type: console, with: { message: x } }\n", i)
+		}
+	}
+	return b.String()
+}
+
+// TestLoadSizeLimits: the save-time limits of §7.7, a definition over
+// 1 MiB of YAML and one over 150 steps (nested ones included), are load
+// errors with a position.
+func TestLoadSizeLimits(t *testing.T) {
+	pad := func(size int) string {
+		head := "name: big\ntriggers: [{type: manual}]\nsteps: [{name: a, type: console}]\nconsts: { pad: \""
+		return head + strings.Repeat("p", size-len(head)-3) + "\" }"
+	}
+	cases := []struct {
+		name, src string
+		want      string // "" for a definition that loads
+	}{
+		{name: "exactly 1 MiB", src: pad(MaxDefinitionBytes)},
+		{name: "one byte over 1 MiB", src: pad(MaxDefinitionBytes + 1),
+			want: "x.yaml:1:1: definition too large: 1048577 bytes of YAML, more than the 1048576 (1 MiB)"},
+		{name: "150 steps", src: stepsDef(150, 0)},
+		{name: "151 steps", src: stepsDef(151, 0),
+			want: "x.yaml:154:5: WorkflowStepCountExceeded: the workflow has 151 steps, more than the maximum of 150"},
+		{name: "nested steps count", src: stepsDef(148, 3), // 148 + box + 3
+			want: "x.yaml:157:9: WorkflowStepCountExceeded: the workflow has 152 steps"},
+		{name: "decoding stops at 2000 steps", src: stepsDef(2100, 0),
+			want: "x.yaml:154:5: WorkflowStepCountExceeded: the workflow has at least 2001 steps"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			def, probs := LoadBytes("x.yaml", []byte(c.src), LoadOptions{Registry: testRegistry()})
+			if c.want == "" {
+				if err := probs.Err(); err != nil || def == nil {
+					t.Fatalf("does not load: %v", err)
+				}
+				return
+			}
+			if probs.Err() == nil || !strings.Contains(probs.String(), c.want) {
+				t.Errorf("want %q in\n%s", c.want, probs)
+			}
+			if n := strings.Count(probs.String(), "WorkflowStepCountExceeded"); n > 1 {
+				t.Errorf("%d step count problems, want one", n)
+			}
+		})
+	}
+}
+
+// TestLoadFileTooLarge: LoadFile does not read past the limit.
+func TestLoadFileTooLarge(t *testing.T) {
+	path := t.TempDir() + "/big.yaml"
+	if err := os.WriteFile(path, []byte("name: x\n"+strings.Repeat("#", 2<<20)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	def, probs := LoadFile(path, LoadOptions{Registry: testRegistry()})
+	if def != nil || len(probs) != 1 || !strings.Contains(probs[0].Msg, "definition too large") || probs[0].File != path {
+		t.Errorf("def %v problems %s", def != nil, probs)
 	}
 }

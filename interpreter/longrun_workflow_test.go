@@ -34,6 +34,8 @@ type chainOpts struct {
 	eventRef   string
 	maxRuns    int
 	reg        func(*step.Registry)
+	// engine overrides kibanaEngine.
+	engine *interpreter.EngineOptions
 }
 
 // chainResult is the outcome of a run and the runs it continued as.
@@ -60,7 +62,11 @@ func runChain(t *testing.T, yaml string, o chainOpts) *chainResult {
 		o.reg(reg)
 	}
 	def := mustLoad(t, yaml, reg)
-	in := interpreter.RunInput{Definition: def, Event: o.event, EventRef: o.eventRef, Engine: kibanaEngine}
+	engine := kibanaEngine
+	if o.engine != nil {
+		engine = o.engine
+	}
+	in := interpreter.RunInput{Definition: def, Event: o.event, EventRef: o.eventRef, Engine: engine}
 	out := &chainResult{activityResults: map[string][]int{}}
 	out.f = f
 	maxRuns := o.maxRuns
