@@ -31,7 +31,7 @@ var (
 var builtinSpecs = []*step.Spec{
 	// --- flow control (§6.1) ---
 	{
-		Type: "if", Kind: step.KindFlow, Category: "flow",
+		Type: "if", Kind: step.KindFlow, Category: "flow", Status: step.StatusCore,
 		Summary: "Run steps when a condition holds, else the `else` steps.",
 		Doc:     "The condition is KQL, a boolean, or a `${{ }}` expression yielding a boolean (§5).",
 		Config: []step.Field{
@@ -43,7 +43,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "No output."},
 	},
 	{
-		Type: "foreach", Kind: step.KindFlow, Category: "flow",
+		Type: "foreach", Kind: step.KindFlow, Category: "flow", Status: step.StatusCore,
 		Summary: "Run steps once per item of a list.",
 		Doc:     "Inside the body `foreach.item`, `foreach.index`, `foreach.total` and `foreach.items` are in scope.",
 		Config: []step.Field{
@@ -55,7 +55,7 @@ var builtinSpecs = []*step.Spec{
 			Example: `{"items":["a","b"],"item":"b","index":1,"total":2}`},
 	},
 	{
-		Type: "while", Kind: step.KindFlow, Category: "flow",
+		Type: "while", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "Repeat steps while a condition holds (do-while: the body runs at least once).",
 		Config: []step.Field{
 			{Name: "condition", Type: step.Any, Required: true,
@@ -65,7 +65,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "No output; state {iteration} is visible as steps.<name>.iteration.", Example: `{"iteration":2}`},
 	},
 	{
-		Type: "switch", Kind: step.KindFlow, Category: "flow",
+		Type: "switch", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "Run the steps of the first case whose match equals the expression.",
 		Config: []step.Field{
 			{Name: "expression", Type: step.Any, Required: true,
@@ -78,7 +78,7 @@ var builtinSpecs = []*step.Spec{
 			Example: `{"matchedValue":"200","matchedIndex":0}`},
 	},
 	{
-		Type: "parallel", Kind: step.KindFlow, Category: "flow",
+		Type: "parallel", Kind: step.KindFlow, Category: "flow", Status: step.StatusPreview,
 		Summary: "Run static branches, or one branch per item, concurrently.",
 		Doc:     "Either `branches` (static scatter-gather) or `foreach` + `steps` (dynamic fan-out), not both.",
 		Config: []step.Field{
@@ -94,17 +94,17 @@ var builtinSpecs = []*step.Spec{
 			Example: `{"results":[{"index":0,"key":"vt","status":"completed","output":{},"error":null,"startedAt":0,"finishedAt":0,"durationMs":0}],"total":1,"succeeded":1,"failed":0,"status":"completed","branches":{"vt":{"status":"completed","output":{}}}}`},
 	},
 	{
-		Type: "loop.break", Kind: step.KindFlow, Category: "flow",
+		Type: "loop.break", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "Exit the innermost foreach/while loop.",
 		Output:  step.Output{Doc: "No output."},
 	},
 	{
-		Type: "loop.continue", Kind: step.KindFlow, Category: "flow",
+		Type: "loop.continue", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "End the current iteration of the innermost foreach/while loop.",
 		Output:  step.Output{Doc: "No output."},
 	},
 	{
-		Type: "wait", Kind: step.KindFlow, Category: "flow",
+		Type: "wait", Kind: step.KindFlow, Category: "flow", Status: step.StatusCore,
 		Summary: "Pause the run for a duration (a durable timer).",
 		With: []step.Field{
 			{Name: "duration", Type: step.Duration, Required: true, Doc: "How long to wait.", Example: "1h30m"},
@@ -112,7 +112,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "No output."},
 	},
 	{
-		Type: "waitForInput", Kind: step.KindFlow, Category: "flow",
+		Type: "waitForInput", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "Pause until a human (or system) provides input.",
 		With: []step.Field{
 			{Name: "message", Type: step.String, Doc: "Message shown to whoever resumes the run."},
@@ -124,7 +124,7 @@ var builtinSpecs = []*step.Spec{
 			Example: `{"input":{"reason":"ok"},"resumedAt":"2026-01-01T00:00:00Z","resumedBy":"analyst"}`},
 	},
 	{
-		Type: "waitForApproval", Kind: step.KindFlow, Category: "flow",
+		Type: "waitForApproval", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "Pause until a human approves or rejects; rejection fails the step.",
 		With: []step.Field{
 			{Name: "message", Type: step.String, Required: true, Doc: "The question shown to the approver."},
@@ -136,7 +136,7 @@ var builtinSpecs = []*step.Spec{
 			Example: `{"approved":true,"respondedBy":"analyst","respondedAt":"2026-01-01T00:00:00Z","comment":"go"}`},
 	},
 	{
-		Type: "workflow.execute", Kind: step.KindFlow, Category: "flow",
+		Type: "workflow.execute", Kind: step.KindFlow, Category: "flow", Status: step.StatusPreview,
 		Summary: "Run another workflow as a child and wait for its outputs.",
 		With: []step.Field{
 			{Name: "workflow-id", Type: step.String, Required: true, Doc: "Id (file slug) of the workflow to run."},
@@ -145,7 +145,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "The child's workflow.output values, else the output of its last top-level step.", Example: `{}`},
 	},
 	{
-		Type: "workflow.executeAsync", Kind: step.KindFlow, Category: "flow",
+		Type: "workflow.executeAsync", Kind: step.KindFlow, Category: "flow", Status: step.StatusPreview,
 		Summary: "Start another workflow and continue without waiting.",
 		With: []step.Field{
 			{Name: "workflow-id", Type: step.String, Required: true, Doc: "Id (file slug) of the workflow to run."},
@@ -155,7 +155,7 @@ var builtinSpecs = []*step.Spec{
 			Example: `{"workflowId":"child","executionId":"abc","awaited":false,"status":"running","startedAt":"2026-01-01T00:00:00Z"}`},
 	},
 	{
-		Type: "workflow.output", Kind: step.KindFlow, Category: "flow",
+		Type: "workflow.output", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "Emit the workflow's outputs and end the run.",
 		Doc:     "Each top-level `with` value that is a single `{{ }}` keeps its type.",
 		Config: []step.Field{
@@ -166,7 +166,7 @@ var builtinSpecs = []*step.Spec{
 		Output:   step.Output{Doc: "The rendered values.", Example: `{"verdict":"malicious"}`},
 	},
 	{
-		Type: "workflow.fail", Kind: step.KindFlow, Category: "flow",
+		Type: "workflow.fail", Kind: step.KindFlow, Category: "flow", Status: step.StatusNewer,
 		Summary: "End the run as failed.",
 		With: []step.Field{
 			{Name: "message", Type: step.String, Doc: "Error message of the run."},
@@ -177,7 +177,7 @@ var builtinSpecs = []*step.Spec{
 
 	// --- pure steps (§6.2, §6.3) ---
 	{
-		Type: "console", Kind: step.KindPure, Category: "data",
+		Type: "console", Kind: step.KindPure, Category: "data", Status: step.StatusCore,
 		Summary: "Log a message; the output is the rendered message.",
 		With: []step.Field{
 			{Name: "message", Type: step.Any, Doc: "The message (a `${{ }}` expression keeps its type)."},
@@ -185,13 +185,13 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "The rendered message.", Example: `"Processing 10.0.0.1"`},
 	},
 	{
-		Type: "data.set", Kind: step.KindPure, Category: "data",
+		Type: "data.set", Kind: step.KindPure, Category: "data", Status: step.StatusCore,
 		Summary:  "Set variables: the rendered `with` object is merged into `variables`.",
 		OpenWith: true,
 		Output:   step.Output{Doc: "The rendered object.", Example: `{"total":0,"host":"web-1"}`},
 	},
 	{
-		Type: "data.map", Kind: step.KindPure, Category: "data",
+		Type: "data.map", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Map each item (or one object) to a new object.",
 		Config:  []step.Field{fieldItems},
 		With: []step.Field{
@@ -201,13 +201,13 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "Array of mapped objects (or one object).", Example: `[{"id":1,"source":"api"}]`},
 	},
 	{
-		Type: "data.parseJson", Kind: step.KindPure, Category: "data",
+		Type: "data.parseJson", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Parse a JSON string (structured values pass through).",
 		Config:  []step.Field{fieldSource},
 		Output:  step.Output{Doc: "The parsed value.", Example: `{"a":1}`},
 	},
 	{
-		Type: "data.stringifyJson", Kind: step.KindPure, Category: "data",
+		Type: "data.stringifyJson", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Serialise a value to JSON text.",
 		Config:  []step.Field{fieldSource},
 		With: []step.Field{
@@ -216,7 +216,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "The JSON text.", Example: `"{\"a\":1}"`},
 	},
 	{
-		Type: "data.filter", Kind: step.KindPure, Category: "data",
+		Type: "data.filter", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Keep the items that match a KQL condition over {item, index}.",
 		Config:  []step.Field{fieldItems},
 		With: []step.Field{
@@ -226,7 +226,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "The matching items.", Example: `[{"state":"active"}]`},
 	},
 	{
-		Type: "data.find", Kind: step.KindPure, Category: "data",
+		Type: "data.find", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Return the first item that matches a KQL condition over {item, index}.",
 		Config:  []step.Field{fieldItems},
 		With: []step.Field{
@@ -235,7 +235,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "The first matching item, or null.", Example: `{"id":42}`},
 	},
 	{
-		Type: "data.dedupe", Kind: step.KindPure, Category: "data",
+		Type: "data.dedupe", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Remove duplicate items by key fields.",
 		Config: []step.Field{fieldItems,
 			{Name: "strategy", Type: step.String, Enum: []string{"keep_first", "keep_last"}, Default: "keep_first",
@@ -246,7 +246,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "The items without duplicates.", Example: `[{"host":{"name":"a"}}]`},
 	},
 	{
-		Type: "data.concat", Kind: step.KindPure, Category: "data",
+		Type: "data.concat", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Concatenate arrays.",
 		Config: []step.Field{
 			{Name: "arrays", Type: step.List, Required: true, Doc: "The arrays to concatenate (max 50)."},
@@ -258,7 +258,7 @@ var builtinSpecs = []*step.Spec{
 		Output: step.Output{Doc: "One array.", Example: `["a","b"]`},
 	},
 	{
-		Type: "data.aggregate", Kind: step.KindPure, Category: "data",
+		Type: "data.aggregate", Kind: step.KindPure, Category: "data", Status: step.StatusNewer,
 		Summary: "Group items and compute metrics.",
 		Config:  []step.Field{fieldItems},
 		With: []step.Field{
@@ -270,15 +270,15 @@ var builtinSpecs = []*step.Spec{
 		},
 		Output: step.Output{Doc: "One record per group.", Example: `[{"host":"a","count":3}]`},
 	},
-	regexExtractSpec("data.regexExtract"),
-	regexExtractSpec("data.regex_extract"),
-	regexReplaceSpec("data.regexReplace"),
-	regexReplaceSpec("data.regex_replace"),
+	regexExtractSpec("data.regexExtract", step.StatusNewer),
+	regexExtractSpec("data.regex_extract", step.StatusLegacy), // older id (§6.0)
+	regexReplaceSpec("data.regexReplace", step.StatusNewer),
+	regexReplaceSpec("data.regex_replace", step.StatusLegacy), // older id (§6.0)
 }
 
-func regexExtractSpec(typ string) *step.Spec {
+func regexExtractSpec(typ string, status step.Status) *step.Spec {
 	return &step.Spec{
-		Type: typ, Kind: step.KindPure, Category: "data",
+		Type: typ, Kind: step.KindPure, Category: "data", Status: status,
 		Summary: "Extract fields from text with regular-expression groups.",
 		Config: []step.Field{fieldSource,
 			{Name: "errorIfNoMatch", Type: step.Bool, Default: false, Doc: "Fail when nothing matches."}},
@@ -291,9 +291,9 @@ func regexExtractSpec(typ string) *step.Spec {
 	}
 }
 
-func regexReplaceSpec(typ string) *step.Spec {
+func regexReplaceSpec(typ string, status step.Status) *step.Spec {
 	return &step.Spec{
-		Type: typ, Kind: step.KindPure, Category: "data",
+		Type: typ, Kind: step.KindPure, Category: "data", Status: status,
 		Summary: "Replace text with a regular expression.",
 		Config: []step.Field{fieldSource,
 			{Name: "detailed", Type: step.Bool, Default: false, Doc: "Return {original, replaced, matchCount}."}},

@@ -25,6 +25,7 @@ var agentSpec = &step.Spec{
 	Type:     "ai.agent",
 	Kind:     step.KindActivity,
 	Category: "ai",
+	Status:   step.StatusNewer,
 	Summary:  "Run an Agent Builder agent (POST /api/agent_builder/converse); output {message, structured_output?, conversation_id?, metadata}.",
 	Doc: "Sends `message` to the agent `agent-id` (default `elastic-ai-agent`) through Kibana's converse API in " +
 		"the run's space. With `schema`, the agent returns structured output: `structured_output` holds it and " +

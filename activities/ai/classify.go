@@ -21,6 +21,7 @@ var classifySpec = &step.Spec{
 	Type:     "ai.classify",
 	Kind:     step.KindActivity,
 	Category: "ai",
+	Status:   step.StatusNewer,
 	Summary:  "Classify an input into categories with an LLM; output {category | categories, rationale?, metadata}.",
 	Doc: "Asks the model to put `input` into one of `categories` (or several with `allowMultipleCategories`), " +
 		"falling back to `fallbackCategory` when none fits. A category outside `categories ∪ {fallbackCategory}` " +

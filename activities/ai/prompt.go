@@ -24,6 +24,7 @@ var promptSpec = &step.Spec{
 	Type:     "ai.prompt",
 	Kind:     step.KindActivity,
 	Category: "ai",
+	Status:   step.StatusNewer,
 	Summary:  "Prompt an LLM; output {content, metadata}.",
 	Doc: "Sends `prompt` (after an optional `systemPrompt`) to the AI connector. With `schema` (a JSON schema) " +
 		"the model is asked for JSON `{response: <schema>}` and `content` is that `response` value; otherwise " +

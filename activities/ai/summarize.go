@@ -14,6 +14,7 @@ var summarizeSpec = &step.Spec{
 	Type:     "ai.summarize",
 	Kind:     step.KindActivity,
 	Category: "ai",
+	Status:   step.StatusNewer,
 	Summary:  "Summarise an input with an LLM; output {content, metadata}.",
 	Doc:      "Asks the model for a concise summary of `input`, following `instructions` and keeping under `maxLength` characters when given." + connectorDoc,
 	With: []step.Field{

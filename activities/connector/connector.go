@@ -24,6 +24,7 @@ var spec = &step.Spec{
 	Type:     "*",
 	Kind:     step.KindActivity,
 	Category: "connector",
+	Status:   step.StatusCore,
 	Summary:  "Run a Kibana connector (`<type>` or `<type>.<subAction>`) through the Actions _execute API.",
 	Doc: "Any step type not otherwise known runs the connector named by `connector-id` (its id or name in " +
 		"connectors.yaml; the first match wins). With a sub-action (`virustotal.getIpReport`) the connector " +

@@ -187,6 +187,7 @@ func (a *api) spec() *step.Spec {
 		Type:     a.typ,
 		Kind:     step.KindActivity,
 		Category: "elasticsearch",
+		Status:   step.StatusCore,
 		Summary:  a.summary,
 		Doc: fmt.Sprintf("Calls `%s %s` on the default `.elasticsearch` connector (or `connector-id`). "+
 			"Keys under `with` map to the request as Kibana's generated contracts do: path parameters fill the URL, "+

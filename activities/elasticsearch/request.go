@@ -23,6 +23,7 @@ var requestSpec = &step.Spec{
 	Type:     "elasticsearch.request",
 	Kind:     step.KindActivity,
 	Category: "elasticsearch",
+	Status:   step.StatusCore,
 	Summary:  "Send a raw request to Elasticsearch; output is the response body.",
 	Doc: "Sends `method` `path` (the query string goes in `path`, or in `query`) with `body` to the default " +
 		"`.elasticsearch` connector (or `connector-id`). A string body is sent as-is (NDJSON for `_bulk`), " +
@@ -56,6 +57,7 @@ var familySpec = &step.Spec{
 	Type:     "elasticsearch.*",
 	Kind:     step.KindActivity,
 	Category: "elasticsearch",
+	Status:   step.StatusCore,
 	Summary:  "Any other Elasticsearch API, in the raw `with.request` form.",
 	Doc: "Elasticsearch APIs without a named contract run in the raw form " +
 		"`with: {request: {method, path, body, headers}}`. Without `request` the step fails with " +

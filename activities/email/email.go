@@ -46,6 +46,7 @@ var spec = &step.Spec{
 	Type:     "email",
 	Kind:     step.KindActivity,
 	Category: "notify",
+	Status:   step.StatusCore,
 	Summary:  "Send an email through an .email (SMTP) connector.",
 	Doc: "Sends one message through the connector's SMTP server (`config.host`, `config.port`, `config.from`, " +
 		"`config.secure` for implicit TLS, `config.hasAuth`; `secrets.user`/`secrets.password`), like Kibana's " +

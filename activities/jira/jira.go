@@ -64,6 +64,7 @@ var bareSpec = &step.Spec{
 	Type:     "jira",
 	Kind:     step.KindActivity,
 	Category: "notify",
+	Status:   step.StatusCore,
 	Summary:  "Run a .jira connector sub-action given as {subAction, subActionParams}.",
 	Doc:      doc,
 	With: []step.Field{
@@ -95,6 +96,7 @@ var familySpec = &step.Spec{
 	Type:     "jira.*",
 	Kind:     step.KindActivity,
 	Category: "notify",
+	Status:   step.StatusCore,
 	Summary:  "Run a .jira connector sub-action: jira.pushToService, jira.getIncident, jira.issues, jira.addComment, jira.transition, ...",
 	Doc:      doc,
 	OpenWith: true,

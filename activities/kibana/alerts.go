@@ -29,6 +29,7 @@ var setStatusSpec = &step.Spec{
 	Type:     "kibana.SetAlertsStatus",
 	Kind:     step.KindActivity,
 	Category: "kibana",
+	Status:   step.StatusCore,
 	Summary:  "Set the workflow status of detection alerts (POST /api/detection_engine/signals/status).",
 	Doc: "Sets `status` on the alerts named by `signal_ids` (or matched by `query`). Runs in the run's space " +
 		"(`/s/<space>` prefix outside the default space). The output is the update-by-query summary.",
@@ -50,6 +51,7 @@ var setTagsSpec = &step.Spec{
 	Type:     "kibana.SetAlertTags",
 	Kind:     step.KindActivity,
 	Category: "kibana",
+	Status:   step.StatusCore,
 	Summary:  "Add or remove tags on detection alerts (POST /api/detection_engine/signals/tags).",
 	Doc:      "Adds `tags.tags_to_add` and removes `tags.tags_to_remove` on the alerts `ids`. Runs in the run's space.",
 	With: []step.Field{

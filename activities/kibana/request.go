@@ -32,6 +32,7 @@ var requestSpec = &step.Spec{
 	Type:     "kibana.request",
 	Kind:     step.KindActivity,
 	Category: "kibana",
+	Status:   step.StatusCore,
 	Summary:  "Call any Kibana HTTP API; output is the parsed response body.",
 	Doc: "Sends `method` `path` to the default `.kibana` connector with `query`, `headers` and `body`. " +
 		"The path is used as written (add `/s/<space>` yourself for another space). Kibana's required headers " +

@@ -50,6 +50,7 @@ var spec = &step.Spec{
 	Type:     "pagerduty",
 	Kind:     step.KindActivity,
 	Category: "notify",
+	Status:   step.StatusCore,
 	Summary:  "Trigger, acknowledge or resolve a PagerDuty alert through a .pagerduty connector (Events API v2).",
 	Doc: "Sends one Events API v2 event with the connector's integration key (`secrets.routingKey`) to " +
 		"`config.apiUrl` (default https://events.pagerduty.com/v2/enqueue), like Kibana's `.pagerduty` connector, and " +

@@ -43,6 +43,7 @@ var rerankSpec = &step.Spec{
 	Type:     "search.rerank",
 	Kind:     step.KindActivity,
 	Category: "elasticsearch",
+	Status:   step.StatusNewer,
 	Summary:  "Reorder documents by relevance to a text with an Elasticsearch rerank inference endpoint; output the reordered documents.",
 	Doc: "Sends the first `rank_window_size` documents of `data` to `POST /_inference/rerank/<inference_id>` " +
 		"(`{query: rerank_text, input: [...]}`, timeout 5m) and outputs them in the returned order, followed by the " +

@@ -18,6 +18,7 @@ var webhookSpec = &step.Spec{
 	Type:     "slack",
 	Kind:     step.KindActivity,
 	Category: "notify",
+	Status:   step.StatusCore,
 	Summary:  "Post a message through a Slack incoming-webhook (.slack) connector.",
 	Doc: "Posts `with.message` as `{\"text\": message}` to the connector's webhook URL (`secrets.webhookUrl`), " +
 		"as Kibana's `.slack` connector does, and returns Slack's answer `{text: \"ok\"}`. A non-`ok` answer fails " +

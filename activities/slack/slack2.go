@@ -39,6 +39,7 @@ var v2Spec = &step.Spec{
 	Type:     "slack2.*",
 	Kind:     step.KindActivity,
 	Category: "notify",
+	Status:   step.StatusCore,
 	Summary:  "Slack (v2) connector actions: send messages, create channels, invite users, read history.",
 	Doc: "Runs an action of Kibana's Slack (v2) connector with a bot token (a `.slack2` or `.slack_api` connector, " +
 		"`secrets.token`; `config.apiUrl` overrides https://slack.com/api/):\n\n" +

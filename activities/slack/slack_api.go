@@ -53,6 +53,7 @@ var apiSpec = &step.Spec{
 	Type:     "slack_api",
 	Kind:     step.KindActivity,
 	Category: "notify",
+	Status:   step.StatusCore,
 	Summary:  "Run a .slack_api connector sub-action given as {subAction, subActionParams}.",
 	Doc:      apiDoc,
 	With: []step.Field{
@@ -85,6 +86,7 @@ var apiFamilySpec = &step.Spec{
 	Type:           "slack_api.*",
 	Kind:           step.KindActivity,
 	Category:       "notify",
+	Status:         step.StatusCore,
 	Summary:        "Run a .slack_api connector sub-action: slack_api.postMessage, slack_api.postBlockkit, slack_api.validChannelId.",
 	Doc:            apiDoc,
 	With:           apiWith,

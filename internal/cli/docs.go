@@ -13,13 +13,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
 func init() {
 	register(command{
 		name:    "docs",
-		summary: "write the step reference (docs/steps/) generated from the step registry",
+		summary: "write the step reference (docs/steps/) and docs/variables.md from their declarations",
 		run:     runDocs,
 	})
 }
@@ -28,17 +29,22 @@ func init() {
 // step pages.
 const stepsDir = "steps"
 
+// variablesPage is the generated reference of the template context
+// variables, relative to the docs directory.
+const variablesPage = "variables.md"
+
 func runDocs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("docs", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	out := fl.String("out", "docs", "docs `directory`; the pages go to <dir>/steps/")
+	out := fl.String("out", "docs", "docs `directory`; the pages go to <dir>/steps/ and <dir>/variables.md")
 	check := fl.Bool("check", false, "write nothing; exit 1 when the pages on disk are stale")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: secflow docs [--out docs] [--check]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Renders one Markdown page per registered step type (one per family of")
 		fmt.Fprintln(stderr, "<prefix>.* types) and an index grouped by category into <dir>/steps/,")
-		fmt.Fprintln(stderr, "and removes generated pages of step types that no longer exist.")
+		fmt.Fprintln(stderr, "and removes generated pages of step types that no longer exist; renders the")
+		fmt.Fprintln(stderr, "template context variables (interpreter/variables.go) into <dir>/variables.md.")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Example: secflow docs --out docs")
 		fmt.Fprintln(stderr)
@@ -78,14 +84,16 @@ func runDocs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// docsFiles renders the generated docs of reg, keyed by slash-separated
-// path relative to the docs directory.
+// docsFiles renders the generated docs — the step pages of reg and the
+// template context variables — keyed by slash-separated path relative to
+// the docs directory.
 func docsFiles(reg *step.Registry) map[string][]byte {
-	pages := step.Markdown(reg, step.MarkdownOptions{SourceBase: "../../", VariablesLink: "../variables.md"})
-	files := make(map[string][]byte, len(pages))
+	pages := step.Markdown(reg, step.MarkdownOptions{SourceBase: "../../", VariablesLink: "../" + variablesPage})
+	files := make(map[string][]byte, len(pages)+1)
 	for _, p := range pages {
 		files[stepsDir+"/"+p.Name] = p.Body
 	}
+	files[variablesPage] = interpreter.VariablesMarkdown("../")
 	return files
 }
 

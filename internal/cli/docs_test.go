@@ -10,16 +10,18 @@ import (
 	"testing"
 
 	_ "github.com/secflow/secflow/activities/all" // integration step types, as in the secflow binary
+	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
-var writeDocsFlag = flag.Bool("write", false, "regenerate docs/steps/ (TestDocs)")
+var writeDocsFlag = flag.Bool("write", false, "regenerate docs/steps/ and docs/variables.md (TestDocs)")
 
 // repoDocs is the docs directory of the repository, seen from this package.
 const repoDocs = "../../docs"
 
-// TestDocs is the golden test of the generated step reference: it fails
-// when docs/steps/ does not match the registry. Regenerate with
+// TestDocs is the golden test of the generated docs: it fails when
+// docs/steps/ does not match the registry or docs/variables.md does not
+// match interpreter/variables.go. Regenerate with
 //
 //	go test ./internal/cli -run TestDocs -args -write
 func TestDocs(t *testing.T) {
@@ -37,8 +39,11 @@ func TestDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(stale) > 0 {
-		t.Errorf("docs/steps/ is stale (%d files); regenerate with\n\tgo test ./internal/cli -run TestDocs -args -write\nor\tsecflow docs --out docs\n  %s",
+		t.Errorf("generated docs are stale (%d files); regenerate with\n\tgo test ./internal/cli -run TestDocs -args -write\nor\tsecflow docs --out docs\n  %s",
 			len(stale), strings.Join(stale, "\n  "))
+	}
+	if !bytes.Equal(files[variablesPage], interpreter.VariablesMarkdown("../")) {
+		t.Errorf("docsFiles does not render %s from interpreter.VariablesMarkdown", variablesPage)
 	}
 	// Every registered type is documented on exactly one page, and the
 	// index links every page.
@@ -60,9 +65,10 @@ func TestDocs(t *testing.T) {
 }
 
 // TestDocsCommand runs `secflow docs` into a temporary directory: a first
-// run writes every page, --check then passes; an edited page, an obsolete
-// generated page and a hand-written page make --check fail on the first
-// two only, and a new run repairs them and leaves the hand-written page.
+// run writes every page, --check then passes; an edited step page, an
+// edited variables.md, an obsolete generated page and a hand-written page
+// make --check fail on all but the last, and a new run repairs them and
+// leaves the hand-written page.
 func TestDocsCommand(t *testing.T) {
 	dir := t.TempDir()
 	run := func(args ...string) (int, string) {
@@ -88,6 +94,13 @@ func TestDocsCommand(t *testing.T) {
 	if err := os.WriteFile(obsolete, []byte(step.GeneratedMarker+"\n# `gone`\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	varsPage := filepath.Join(dir, variablesPage)
+	if data, err := os.ReadFile(varsPage); err != nil || !bytes.HasPrefix(data, []byte(interpreter.VariablesGeneratedMarker)) {
+		t.Fatalf("first run did not write %s: %v", variablesPage, err)
+	}
+	if err := os.WriteFile(varsPage, []byte("# Variables, edited by hand\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	handWritten := filepath.Join(steps, "notes.md")
 	if err := os.WriteFile(handWritten, []byte("# Notes\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -96,7 +109,7 @@ func TestDocsCommand(t *testing.T) {
 	if code != 1 {
 		t.Errorf("check with stale pages: exit %d, want 1", code)
 	}
-	for _, w := range []string{"outdated: steps/http.md", "obsolete: steps/gone.md", "2 stale files"} {
+	for _, w := range []string{"outdated: steps/http.md", "obsolete: steps/gone.md", "outdated: variables.md", "3 stale files"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("check output lacks %q:\n%s", w, out)
 		}
@@ -105,7 +118,7 @@ func TestDocsCommand(t *testing.T) {
 		t.Errorf("check reports the hand-written page:\n%s", out)
 	}
 
-	if code, out = run("--out", dir); code != 0 || !strings.Contains(out, "1 written, 1 removed") {
+	if code, out = run("--out", dir); code != 0 || !strings.Contains(out, "2 written, 1 removed") {
 		t.Errorf("repair run: exit %d: %s (%d files)", code, out, n)
 	}
 	if _, err := os.Stat(obsolete); !os.IsNotExist(err) {

@@ -256,6 +256,11 @@ func indexMarkdown(pages []Page, opts MarkdownOptions) []byte {
 		common += fmt.Sprintf("; templates in any value read the [context variables](%s)", opts.VariablesLink)
 	}
 	w.para(common + ".")
+	var legend []string
+	for _, st := range Statuses() {
+		legend = append(legend, fmt.Sprintf("`%s` (%s)", st, st.Describe()))
+	}
+	w.para("Status is the Kibana generation of a type (semantics §0.2, §6.0): " + strings.Join(legend, "; ") + ".")
 	var cats []string
 	seen := map[string]bool{}
 	for _, c := range categoryTitles {
@@ -280,19 +285,39 @@ func indexMarkdown(pages []Page, opts MarkdownOptions) []byte {
 			}
 		}
 		w.heading(2, title)
-		w.line("| Type | Kind | Summary |")
-		w.line("|---|---|---|")
+		w.line("| Type | Kind | Status | Summary |")
+		w.line("|---|---|---|---|")
 		for _, p := range byCat[c] {
 			s := p.Specs[0]
 			label := "`" + s.Type + "`"
 			if len(p.Specs) > 1 {
 				label = fmt.Sprintf("`%s` and %d more patterns", s.Type, len(p.Specs)-1)
 			}
-			w.line(fmt.Sprintf("| [%s](%s) | %s | %s |", label, p.Name, s.Kind, cell(s.Summary)))
+			w.line(fmt.Sprintf("| [%s](%s) | %s | %s | %s |", label, p.Name, s.Kind, statusCell(p.Specs), cell(s.Summary)))
 		}
 		w.line("")
 	}
 	return w.bytes()
+}
+
+// statusCell returns the statuses of the specs of one page, in the order
+// of Statuses ("newer, legacy" when they differ), or "—" when none is
+// declared.
+func statusCell(specs []*Spec) string {
+	has := map[Status]bool{}
+	for _, s := range specs {
+		has[s.Status] = true
+	}
+	var out []string
+	for _, st := range Statuses() {
+		if has[st] {
+			out = append(out, string(st))
+		}
+	}
+	if len(out) == 0 {
+		return "—"
+	}
+	return strings.Join(out, ", ")
 }
 
 // mdWriter accumulates a Markdown page.
@@ -425,6 +450,9 @@ func (w *mdWriter) facts(s *Spec) {
 		if s.Heartbeat {
 			w.line("| Heartbeat | yes |")
 		}
+	}
+	if s.Status != "" {
+		w.line(fmt.Sprintf("| Status | %s — %s |", s.Status, s.Status.Describe()))
 	}
 	w.line(fmt.Sprintf("| Category | %s |", s.Category))
 	if s.NeedsConnector {

@@ -10,7 +10,7 @@ import (
 func docRegistry() *Registry {
 	r := NewRegistry()
 	r.MustAdd(&Spec{
-		Type: "demo.create", Kind: KindActivity, Category: "cases", Summary: "Create a demo thing.",
+		Type: "demo.create", Kind: KindActivity, Category: "cases", Status: StatusCore, Summary: "Create a demo thing.",
 		Doc:    "Creates a *thing*.",
 		Config: []Field{{Name: "agent-id", Type: String, Doc: "The agent.", Example: "a1"}},
 		With: []Field{
@@ -26,13 +26,13 @@ func docRegistry() *Registry {
 		Activity:       noop, Timeout: 90 * time.Second, Heartbeat: true,
 		Source: "activities/demo/create.go",
 	})
-	r.MustAdd(&Spec{Type: "demo.*", Kind: KindActivity, Category: "cases", Summary: "Any demo API.",
+	r.MustAdd(&Spec{Type: "demo.*", Kind: KindActivity, Category: "cases", Status: StatusNewer, Summary: "Any demo API.",
 		With: []Field{{Name: "request", Type: Object, Required: true, Doc: "Raw request."}}, OpenWith: true,
 		Activity: noop})
-	r.MustAdd(&Spec{Type: "demo.sub.*", Kind: KindActivity, Category: "cases", Summary: "Any demo.sub API.",
+	r.MustAdd(&Spec{Type: "demo.sub.*", Kind: KindActivity, Category: "cases", Status: StatusLegacy, Summary: "Any demo.sub API.",
 		With: []Field{{Name: "request", Type: Object, Required: true, Doc: "Raw request."}}, OpenWith: true,
 		Activity: noop})
-	r.MustAdd(&Spec{Type: "loopy", Kind: KindFlow, Category: "flow", Summary: "Loop.",
+	r.MustAdd(&Spec{Type: "loopy", Kind: KindFlow, Category: "flow", Status: StatusPreview, Summary: "Loop.",
 		Config: []Field{{Name: "steps", Type: Steps, Required: true, Doc: "Body."}}})
 	r.MustAdd(&Spec{Type: "*", Kind: KindActivity, Category: "connector", Summary: "Any connector.",
 		OpenWith: true, Activity: noop, Source: "activities/connector/connector.go"})
@@ -71,6 +71,8 @@ func TestMarkdownPages(t *testing.T) {
 			"Create a demo thing.",
 			"| Kind | activity — runs as the Temporal activity `demo.create` |",
 			"| Default timeout | 1m30s |",
+			"| Status | core — in Kibana since the early engine and still current |",
+			"| Category | cases |",
 			"| Connector | `connector-id` required |",
 			"Creates a *thing*.",
 			"```yaml\n- name: demo_create\n  type: demo.create\n  connector-id: <connector-id>  # (required)\n" +
@@ -96,18 +98,20 @@ func TestMarkdownPages(t *testing.T) {
 		{"loopy.md", []string{
 			"> Generated from package [`interpreter`](../../interpreter) by",
 			"| Kind | flow",
+			"| Status | preview — newer, and a technical preview in Kibana |",
 			"  steps:  # (required)\n    - <step>\n",
 		}, []string{"Default timeout", "with:"}},
 		{"generic-connector.md", []string{
 			"# Connector steps (`*`)", "type: <connector-type>.<subAction>", "    # any other key is accepted",
-		}, nil},
+		}, []string{"| Status |"}},
 		{"README.md", []string{
 			GeneratedMarker, "# Step types", "5 step types",
 			"[context variables](../variables.md)",
-			"## Flow control", "| [`loopy`](loopy.md) | flow | Loop. |",
-			"## Cases", "| [`demo.*` and 1 more patterns](demo-family.md) | activity | Any demo API. |",
-			"| [`demo.create`](demo.create.md) | activity | Create a demo thing. |",
-			"## Connectors", "| [`*`](generic-connector.md) | activity | Any connector. |",
+			"Status is the Kibana generation of a type", "`core` (in Kibana since the early engine", "`legacy` (an older name",
+			"## Flow control", "| Type | Kind | Status | Summary |", "| [`loopy`](loopy.md) | flow | preview | Loop. |",
+			"## Cases", "| [`demo.*` and 1 more patterns](demo-family.md) | activity | newer, legacy | Any demo API. |",
+			"| [`demo.create`](demo.create.md) | activity | core | Create a demo thing. |",
+			"## Connectors", "| [`*`](generic-connector.md) | activity | — | Any connector. |",
 		}, nil},
 	}
 	for _, tc := range tests {

@@ -36,6 +36,9 @@ func (r *Registry) Add(spec *Spec) error {
 	if spec.Kind == KindActivity && spec.Activity == nil {
 		return fmt.Errorf("step %q: activity kind without an Activity func", spec.Type)
 	}
+	if spec.Status != "" && !spec.Status.Valid() {
+		return fmt.Errorf("step %q: unknown status %q (want one of %v)", spec.Type, spec.Status, Statuses())
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.specs[spec.Type]; dup {

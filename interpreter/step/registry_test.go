@@ -60,3 +60,35 @@ func TestAddRejectsDuplicatesAndActivityWithoutFunc(t *testing.T) {
 		t.Error("activity spec without Activity func accepted")
 	}
 }
+
+func TestAddChecksStatus(t *testing.T) {
+	tests := []struct {
+		status Status
+		ok     bool
+	}{
+		{"", true}, // not declared: the catalogue test, not Add, requires one
+		{StatusCore, true},
+		{StatusNewer, true},
+		{StatusPreview, true},
+		{StatusLegacy, true},
+		{"stable", false},
+		{"Core", false},
+	}
+	for _, tt := range tests {
+		err := NewRegistry().Add(&Spec{Type: "x", Kind: KindPure, Status: tt.status})
+		if (err == nil) != tt.ok {
+			t.Errorf("Add with status %q: err = %v, want ok %v", tt.status, err, tt.ok)
+		}
+	}
+}
+
+func TestStatusDescribe(t *testing.T) {
+	for _, s := range Statuses() {
+		if !s.Valid() || s.Describe() == "" {
+			t.Errorf("status %q: Valid %v, Describe %q", s, s.Valid(), s.Describe())
+		}
+	}
+	if Status("").Valid() || Status("").Describe() != "" {
+		t.Error("the zero status counts as valid")
+	}
+}

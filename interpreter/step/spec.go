@@ -45,6 +45,63 @@ func (k Kind) String() string {
 	}
 }
 
+// Status says which generation of Kibana's engine a step type belongs to,
+// as the semantics reference marks it (§0.2, §6.0 inventory). The zero
+// value means "not declared" and is not a valid status: the catalogue
+// test requires every registered spec to declare one.
+type Status string
+
+// The statuses of semantics §0.2 and the §6.0 inventory.
+const (
+	// StatusCore types are present since the early engine and still
+	// current (semantics [core]): any Kibana 9.x YAML may use them.
+	StatusCore Status = "core"
+	// StatusNewer types were added later, roughly Kibana 9.4–9.5+ and main
+	// (semantics [newer]).
+	StatusNewer Status = "newer"
+	// StatusPreview types are newer and still a technical preview in
+	// Kibana (the §6.0 inventory's "tech preview"): their Kibana contract
+	// may still change.
+	StatusPreview Status = "preview"
+	// StatusLegacy types are older names or behaviour that Kibana replaced
+	// (semantics [legacy], "deprecated"), accepted so old YAML keeps
+	// working.
+	StatusLegacy Status = "legacy"
+)
+
+// Statuses lists the valid statuses, from oldest and most stable to
+// replaced.
+func Statuses() []Status {
+	return []Status{StatusCore, StatusNewer, StatusPreview, StatusLegacy}
+}
+
+// Valid reports whether s is one of the declared statuses (the zero value
+// is not).
+func (s Status) Valid() bool {
+	for _, v := range Statuses() {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Describe returns a one-line explanation of s for the generated docs, or
+// "" for an invalid status.
+func (s Status) Describe() string {
+	switch s {
+	case StatusCore:
+		return "in Kibana since the early engine and still current"
+	case StatusNewer:
+		return "added in newer Kibana, about 9.4–9.5+"
+	case StatusPreview:
+		return "newer, and a technical preview in Kibana"
+	case StatusLegacy:
+		return "an older name or behaviour that Kibana replaced, kept so old YAML runs"
+	}
+	return ""
+}
+
 // Field declares one key a step accepts, either beside `with` (Config) or
 // inside it (With).
 type Field struct {
@@ -85,8 +142,11 @@ type Spec struct {
 	Type     string
 	Kind     Kind
 	Category string // flow, data, elasticsearch, kibana, cases, ai, notify, network
-	Summary  string // one line
-	Doc      string // Markdown
+	// Status is the Kibana generation of the type (StatusCore, ...), from
+	// the markers of the semantics reference; it must be set.
+	Status  Status
+	Summary string // one line
+	Doc     string // Markdown
 
 	// Config lists step-level keys beyond the common ones (name, type, with,
 	// if, foreach, timeout, on-failure, connector-id, max-step-size).
