@@ -12,6 +12,8 @@ import (
 const fAlerts = "alerts"
 
 var addAlertsSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.addAlerts",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -13,6 +13,8 @@ import (
 const fComment = "comment"
 
 var addCommentSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.addComment",
 	Kind:     step.KindActivity,
 	Category: "cases",

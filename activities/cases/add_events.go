@@ -10,6 +10,8 @@ import (
 const fEvents = "events"
 
 var addEventsSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.addEvents",
 	Kind:     step.KindActivity,
 	Category: "cases",

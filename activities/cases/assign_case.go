@@ -8,6 +8,8 @@ import (
 )
 
 var assignCaseSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.assignCase",
 	Kind:     step.KindActivity,
 	Category: "cases",
@@ -29,6 +31,8 @@ var assignCaseSpec = &step.Spec{
 }
 
 var unassignCaseSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.unassignCase",
 	Kind:     step.KindActivity,
 	Category: "cases",

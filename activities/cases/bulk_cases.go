@@ -24,6 +24,8 @@ var caseIDsField = step.Field{Name: fCaseIDs, Type: step.List, Required: true, D
 	Example: []any{"{{ steps.create_case.output.case.id }}"}}
 
 var getCasesSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.getCases",
 	Kind:     step.KindActivity,
 	Category: "cases",
@@ -42,6 +44,8 @@ var getCasesSpec = &step.Spec{
 }
 
 var updateCasesSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.updateCases",
 	Kind:     step.KindActivity,
 	Category: "cases",
@@ -62,6 +66,8 @@ var updateCasesSpec = &step.Spec{
 }
 
 var deleteCasesSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.deleteCases",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -26,6 +26,8 @@ const (
 var caseConnectorTypes = []string{".jira", ".servicenow", ".servicenow-sir", ".resilient", ".swimlane", ".cases-webhook", ".theHive"}
 
 var createCaseSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.createCase",
 	Kind:     step.KindActivity,
 	Category: "cases",

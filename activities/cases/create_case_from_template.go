@@ -15,6 +15,8 @@ const (
 )
 
 var createCaseFromTemplateSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.createCaseFromTemplate",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -99,7 +99,8 @@ func init() {
 	for _, d := range deprecatedSteps {
 		for _, typ := range []string{"kibana." + d.name, "kibana." + d.name + "DefaultSpace"} {
 			s := &step.Spec{
-				Type: typ, Kind: step.KindActivity, Category: "kibana",
+				Status: step.StatusLegacy,
+				Type:   typ, Kind: step.KindActivity, Category: "kibana",
 				Summary: "Deprecated (→ " + d.replacement + "). " + d.summary,
 				Doc: "Deprecated in Kibana in favour of `" + d.replacement + "`; kept for existing workflows. " + d.doc +
 					" `kibana." + d.name + "` and `kibana." + d.name + "DefaultSpace` are the same step.",

@@ -69,7 +69,8 @@ func (f *fieldStep) spec() *step.Spec {
 	}
 	with = append(with, step.Field{Name: fVersion, Type: step.String, Doc: "Case version (fetched when absent)."})
 	return &step.Spec{
-		Type: f.typ, Kind: step.KindActivity, Category: "cases", Summary: f.summary + " Output {case}.",
+		Status: step.StatusNewer,
+		Type:   f.typ, Kind: step.KindActivity, Category: "cases", Summary: f.summary + " Output {case}.",
 		Doc:    f.doc + " Uses `PATCH /api/cases` with the case's current version." + idemUpdateDoc,
 		Config: []step.Field{pushField}, With: with,
 		Output:   step.Output{Doc: "The updated case.", Example: caseExample},
@@ -106,7 +107,8 @@ func oneOf(v string, list []string) bool {
 }
 
 var setCustomFieldSpec = &step.Spec{
-	Type: "cases.setCustomField", Kind: step.KindActivity, Category: "cases",
+	Status: step.StatusNewer,
+	Type:   "cases.setCustomField", Kind: step.KindActivity, Category: "cases",
 	Summary: "Set one custom field of a case. Output {case}.",
 	Doc:     "Sets the custom field `key` to `value`, keeping the case's other custom fields. Uses `PATCH /api/cases`." + idemUpdateDoc,
 	Config:  []step.Field{pushField},

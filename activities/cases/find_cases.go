@@ -15,6 +15,8 @@ var findParams = []string{"owner", "status", "severity", "tags", "assignees", "r
 	"searchFields", "defaultSearchOperator", "from", "to", "sortField", "sortOrder", "page", "perPage"}
 
 var findCasesSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.findCases",
 	Kind:     step.KindActivity,
 	Category: "cases",

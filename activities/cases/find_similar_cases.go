@@ -16,6 +16,8 @@ const (
 )
 
 var findSimilarCasesSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.findSimilarCases",
 	Kind:     step.KindActivity,
 	Category: "cases",

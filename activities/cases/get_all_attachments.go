@@ -14,6 +14,8 @@ import (
 const attachmentsPerPage = 100
 
 var getAllAttachmentsSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.getAllAttachments",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -10,6 +10,8 @@ import (
 const fIncludeComments = "include_comments"
 
 var getCaseSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.getCase",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -14,6 +14,8 @@ const (
 )
 
 var getCasesByAlertIDSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.getCasesByAlertId",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -27,6 +27,8 @@ var observableIDField = step.Field{Name: fObservableID, Type: step.String, Requi
 	Example: "{{ steps.add_observables.output.case.observables[0].id }}"}
 
 var addObservablesSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.addObservables",
 	Kind:     step.KindActivity,
 	Category: "cases",
@@ -58,6 +60,8 @@ var addObservablesSpec = &step.Spec{
 }
 
 var updateObservableSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.updateObservable",
 	Kind:     step.KindActivity,
 	Category: "cases",
@@ -78,6 +82,8 @@ var updateObservableSpec = &step.Spec{
 }
 
 var deleteObservableSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.deleteObservable",
 	Kind:     step.KindActivity,
 	Category: "cases",

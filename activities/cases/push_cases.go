@@ -10,6 +10,8 @@ import (
 )
 
 var pushCaseSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.pushCase",
 	Kind:     step.KindActivity,
 	Category: "cases",
@@ -26,6 +28,8 @@ var pushCaseSpec = &step.Spec{
 }
 
 var pushCasesSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.pushCases",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -15,6 +15,8 @@ var updatableFields = map[string]bool{
 }
 
 var updateCaseSpec = &step.Spec{
+
+	Status:   step.StatusNewer,
 	Type:     "cases.updateCase",
 	Kind:     step.KindActivity,
 	Category: "cases",

@@ -39,6 +39,7 @@ const (
 var connectorTypes = []string{".http", ".webhook"}
 
 var spec = &step.Spec{
+	Status:   step.StatusCore,
 	Type:     "http",
 	Kind:     step.KindActivity,
 	Category: "network",

@@ -367,10 +367,7 @@ func TestCatalogActivities(t *testing.T) {
 // specs may still lack a Status, with the reason. Every other registered
 // spec must declare one. An entry whose package has declared them all
 // fails the test, so the list only shrinks.
-var statusPending = map[string]string{
-	"activities/cases": "Status being set by the cases owner (cases.* newer; deprecated kibana.*Case* legacy)",
-	"activities/http":  "Status being set by the http owner (http core)",
-}
+var statusPending = map[string]string{}
 
 // TestCatalogStatus checks that every registered spec declares a valid
 // Status (semantics §0.2), except those of the packages in statusPending.
