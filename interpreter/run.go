@@ -98,6 +98,10 @@ type ResumeState struct {
 	// that many iterations: it goes on with the next one (its items and
 	// state are in Results).
 	Iteration int `json:"iteration,omitempty"`
+	// Frames, when set, is the cursor of a run continued as new between
+	// the iterations of a top-level while or of a loop nested in
+	// if/foreach/while steps (Frames[0].Step is Next; see ResumeFrame).
+	Frames []ResumeFrame `json:"frames,omitempty"`
 	// StartedAt is execution.startedAt of the first run.
 	StartedAt time.Time `json:"startedAt"`
 	// Runs counts the runs before this one.

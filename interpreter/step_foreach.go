@@ -17,17 +17,20 @@ import (
 func init() { define("foreach", true, runForeach) }
 
 func runForeach(c *call) (any, error) {
-	if lr := c.r.resumedLoop(c.s); lr != nil {
-		// Continued as new between iterations (continue.go): go on with the
-		// items resolved in the first run.
-		c.r.loopResume = nil
+	if lr := c.r.takeResume(c.s); lr != nil {
+		// Continued as new (continue.go): go on with the items resolved
+		// in the first run at iteration lr.frame.Iteration, inside it at
+		// the cursor lr.rest when set.
 		prev := c.sc.store.get(c.name)
 		var items []any
 		if prev != nil {
 			items, _ = asList(prev.state["items"])
 		}
-		return nil, c.forEachItemFrom(items, lr.next, func(ctx workflow.Context, isc *scope) error {
-			return c.r.runSteps(ctx, isc, c.s.Steps)
+		rest := lr.rest
+		return nil, c.forEachItemFrom(items, lr.frame.Iteration, func(ctx workflow.Context, isc *scope) error {
+			in := rest
+			rest = nil
+			return c.r.runStepsFrom(ctx, isc, c.s.Steps, in)
 		})
 	}
 	items, err := c.resolveItems()
@@ -71,11 +74,17 @@ func (c *call) forEachItemFrom(items []any, from int, body func(workflow.Context
 	if from == 0 {
 		c.setState(map[string]any{"items": items, "total": total})
 	}
+	// A top-level foreach is cut in the form recorded before
+	// changeNestedContinue (split), other cuttable loops with the cursor.
 	split := c.splittable()
+	nested := !split && c.cuttable()
 	limit, onLimit := iterationLimit(c.s.MaxIterations)
 	for i := from; i < total; i++ {
 		if split && i > from && c.ctx.Err() == nil && c.r.continueDue() {
-			return &continueAsNew{next: c.r.top, iteration: i}
+			return &continueAsNew{frames: []ResumeFrame{{Iteration: i}}, legacy: true}
+		}
+		if nested && i > from && c.ctx.Err() == nil && c.r.nestedDue() {
+			return &continueAsNew{frames: []ResumeFrame{{Iteration: i}}}
 		}
 		if limit > 0 && i >= limit {
 			if onLimit == "continue" {
@@ -85,11 +94,15 @@ func (c *call) forEachItemFrom(items []any, from int, body func(workflow.Context
 		}
 		st := map[string]any{"items": items, "item": items[i], "index": i, "total": total}
 		c.setState(st)
-		isc := c.inner(fmt.Sprintf("foreach[%d]", i))
+		isc := c.innerScope(fmt.Sprintf("foreach[%d]", i))
 		isc.foreach = st
 		err := c.iteration(isc, body)
-		if split {
+		if split || nested {
 			c.r.progress++
+		}
+		if can, ok := err.(*continueAsNew); ok {
+			can.push(ResumeFrame{Iteration: i})
+			return can
 		}
 		if ls, ok := err.(*loopSignal); ok {
 			if ls.brk {

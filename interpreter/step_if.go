@@ -8,14 +8,20 @@ import "github.com/secflow/secflow/interpreter/step"
 func init() { define("if", true, runIf) }
 
 func runIf(c *call) (any, error) {
-	ok, err := c.r.evalCondition(c.ctx, c.s.Condition, c.context(), c.s.Name)
-	if err != nil {
-		return nil, step.AsError(err)
+	lr := c.r.takeResume(c.s) // continued as new inside a branch (continue.go)
+	var ok bool
+	if lr != nil {
+		ok = !lr.frame.Else
+	} else {
+		var err error
+		if ok, err = c.r.evalCondition(c.ctx, c.s.Condition, c.context(), c.s.Name); err != nil {
+			return nil, step.AsError(err)
+		}
 	}
 	c.input = map[string]any{"condition": c.s.Condition}
 	branch := c.s.Steps
 	if !ok {
 		branch = c.s.Else
 	}
-	return nil, c.r.runSteps(c.ctx, c.inner(""), branch)
+	return nil, c.runIfBranch(branch, !ok, lr)
 }

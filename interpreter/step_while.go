@@ -23,14 +23,36 @@ func runWhile(c *call) (any, error) {
 	if !explicit {
 		limit, onLimit = DefaultWhileLimit, "fail"
 	}
-	for it := 0; ; it++ {
+	// Continued as new (continue.go): the loop goes on at iteration from,
+	// inside it at the cursor rest when set.
+	from := 0
+	var rest []ResumeFrame
+	if lr := c.r.takeResume(c.s); lr != nil {
+		from, rest = lr.frame.Iteration, lr.rest
+	}
+	cut := c.cuttable()
+	for it := from; ; it++ {
+		if cut && it > from && c.ctx.Err() == nil && c.r.nestedDue() {
+			return nil, &continueAsNew{frames: []ResumeFrame{{Iteration: it}}}
+		}
 		st := map[string]any{"iteration": it}
 		c.setState(st)
-		isc := c.inner(fmt.Sprintf("while[%d]", it))
+		isc := c.innerScope(fmt.Sprintf("while[%d]", it))
 		isc.while = st
+		resumeIn := rest
+		rest = nil
 		err := c.iteration(isc, func(ctx workflow.Context, sc *scope) error {
-			return c.r.runSteps(ctx, sc, c.s.Steps)
+			in := resumeIn
+			resumeIn = nil
+			return c.r.runStepsFrom(ctx, sc, c.s.Steps, in)
 		})
+		if cut {
+			c.r.progress++
+		}
+		if can, ok := err.(*continueAsNew); ok {
+			can.push(ResumeFrame{Iteration: it})
+			return nil, can
+		}
 		if ls, ok := err.(*loopSignal); ok {
 			if ls.brk {
 				return nil, nil

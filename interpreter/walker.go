@@ -116,12 +116,17 @@ type run struct {
 	// noContinue stops continuing as new for the rest of this run;
 	// progress counts the top-level steps and loop iterations done in this
 	// run; top is the index of the running top-level step; loopResume is a
-	// top-level foreach to resume at an iteration.
-	runs       int
-	noContinue bool
-	progress   int
-	top        int
-	loopResume *loopResume
+	// container to resume (a top-level foreach at an iteration, or a
+	// frame of the resume cursor); resumeFrames is the cursor runTop
+	// starts from; noNested stops continuing as new inside nested loops
+	// and top-level whiles (histories recorded before that).
+	runs         int
+	noContinue   bool
+	noNested     bool
+	progress     int
+	top          int
+	loopResume   *loopResume
+	resumeFrames []ResumeFrame
 }
 
 // now is the deterministic clock of the run.
@@ -143,6 +148,9 @@ type scope struct {
 	// inFallback disables the workflow-level on-failure (§7.4).
 	inFallback bool
 	zone       *zone
+	// noCut says the loops of this scope may not be cut by continue-as-new
+	// (an enclosing step other than a cuttable if/foreach/while).
+	noCut bool
 }
 
 // child returns a copy of sc for a nested step list.
@@ -163,15 +171,7 @@ func stepPath(parent, name string) string {
 // runSteps runs steps in order and stops at the first error (failure,
 // abort, loop signal or termination).
 func (r *run) runSteps(ctx workflow.Context, sc *scope, steps []*Step) error {
-	for _, s := range steps {
-		if s == nil {
-			continue
-		}
-		if err := r.runStep(ctx, sc, s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.runStepsFrom(ctx, sc, steps, nil)
 }
 
 // runStep runs one step with its modifiers composed in Kibana's order
@@ -297,7 +297,7 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 	c := &call{r: r, ctx: ctx, sc: sc, s: s, name: s.Name, path: path, at: at}
 	var rec *StepRecord
 	if lr := r.resumedLoop(s); lr != nil {
-		rec = lr.record
+		rec = r.runningRecord(path)
 		if rec == nil { // dropped from the bounded list in an earlier run
 			rec = &StepRecord{Path: path, Type: s.Type, Status: StatusRunning, Attempts: at.n + 1, StartedAt: r.now()}
 		}
@@ -327,7 +327,7 @@ func (r *run) runAtomic(ctx workflow.Context, sc *scope, s *Step, path string, a
 	}
 	err = c.classify(err)
 	if _, ok := err.(*continueAsNew); ok {
-		return err // the loop goes on in the next run: its record stays running
+		return err // the container goes on in the next run: its record stays running
 	}
 	r.finish(sc, s, rec, c, out, err)
 	return err

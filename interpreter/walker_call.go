@@ -72,7 +72,9 @@ func (c *call) inner(suffix string) *scope {
 	if suffix != "" {
 		p = p + "/" + suffix
 	}
-	return c.sc.child(p)
+	isc := c.sc.child(p)
+	isc.noCut = true // see innerScope (continue.go)
+	return isc
 }
 
 // classify converts whatever an executor returned into one of the walker's
