@@ -48,6 +48,13 @@ func buildContext(ctx workflow.Context, full bool) (contextKeys, error) {
 	// static check below covers that assignment.
 	r.base["inputs"] = map[string]any{}
 	m := r.templateContext(sc, viewer{at: def.Steps[1]})
+	// Keys are sorted, so the map order does not matter.
+	return keysOf(m), nil //workflowcheck:ignore
+}
+
+// keysOf returns the sorted top-level keys of m and the sorted keys of its
+// object values.
+func keysOf(m map[string]any) contextKeys {
 	out := contextKeys{Subs: map[string][]string{}}
 	for k, v := range m {
 		out.Top = append(out.Top, k)
@@ -59,7 +66,7 @@ func buildContext(ctx workflow.Context, full bool) (contextKeys, error) {
 		}
 	}
 	sort.Strings(out.Top)
-	return out, nil
+	return out
 }
 
 // declaredNames returns the sorted names of the declared variables that
