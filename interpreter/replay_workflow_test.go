@@ -23,7 +23,10 @@ import (
 // continued-as-new-{first,last}.json (the first and the last run of a run
 // that continued as new between top-level steps) and
 // continued-as-new-loop.json (a run resuming inside a top-level foreach
-// and continuing again) come from worker/longrun_integration_test.go:
+// and continuing again) come from worker/longrun_integration_test.go;
+// continued-as-new-while.json (a run resuming inside a while nested in an
+// if, with the resume cursor of frames, and continuing again) from
+// worker/longrun_while_integration_test.go:
 //
 //	go test ./worker -run 'TestBlobOutputOnServer|TestContinueAsNew.*OnServer' -args -update-histories
 //
