@@ -43,9 +43,10 @@ import (
 // nested steps live in the run's one store, so steps.* is carried whole;
 // no retry is in flight at a boundary (no on-failure encloses one), so
 // attempt counters are those of the carried step records.
-// Nothing else is cut: a step-level `foreach:`, a loop inside a parallel
-// branch, a switch, a fallback or a timeout, and a child workflow run to
-// their end in one run (split such work with workflow.execute). A run
+// A step-level `foreach:` (without on-failure, its own or the
+// workflow-level one) is cut the same way between iterations, not inside
+// one. Nothing else is cut: a loop inside a parallel branch, a switch, a
+// fallback or a timeout, and a child workflow run to their end in one run (split such work with workflow.execute). A run
 // continues only after it made progress (a step or an iteration), never
 // while a step is parked or waits for input, and only after every update
 // handler finished.
@@ -234,22 +235,29 @@ func (c *call) splittable() bool {
 
 // cuttable reports whether the run may continue as new between the
 // iterations of the loop of call c (or, for a container, inside it): the
-// step itself has no timeout and no on-failure (they would span the
-// boundary) and is not a step-level foreach:, and every step enclosing it
-// is an if, foreach or while that is cuttable too (no parallel branch, no
-// fallback, no timeout zone, no on-failure policy, no iteration policy).
+// step itself has no on-failure and, unless it is a step-level foreach:
+// (whose timeout is per iteration), no timeout (they would span the
+// boundary); every step enclosing it is an if, foreach or while that is
+// cuttable too (no parallel branch, no fallback, no timeout zone, no
+// on-failure policy, no iteration policy).
 func (c *call) cuttable() bool {
 	s, sc, r := c.s, c.sc, c.r
-	return !sc.noCut && c.name == s.Name && s.Timeout == "" && s.OnFailure == nil &&
-		sc.store == r.root && sc.zone == r.wfZone && !sc.caught && !sc.inFallback && sc.viewAs == nil
+	if sc.noCut || s.OnFailure != nil || sc.store != r.root || sc.zone != r.wfZone || sc.caught || sc.inFallback || sc.viewAs != nil {
+		return false
+	}
+	if c.name == s.Name {
+		return s.Timeout == ""
+	}
+	return c.name == "foreach_"+s.Name && s.Type != "foreach"
 }
 
 // innerScope returns c.inner(seg), whose loops may be cut when c's
-// container may be cut through (cuttable, and no iteration-on-failure or
-// iteration-timeout that would span the boundary).
+// container may be cut through (a cuttable if/foreach/while, without
+// iteration-on-failure or iteration-timeout, which would span the
+// boundary). The iterations of a step-level foreach: are not cut through.
 func (c *call) innerScope(seg string) *scope {
 	isc := c.inner(seg)
-	isc.noCut = !(c.cuttable() && c.s.IterationOnFailure == nil && c.s.IterationTimeout == "")
+	isc.noCut = !(c.name == c.s.Name && c.cuttable() && c.s.IterationOnFailure == nil && c.s.IterationTimeout == "")
 	return isc
 }
 

@@ -154,6 +154,30 @@ steps:
 		depth: 2,
 	},
 	{
+		name: "step-level foreach",
+		def: `
+steps:
+  - { name: init, type: data.set, with: { seen: "" } }
+  - name: call
+    type: test.echo
+    foreach: "${{ (1..20) | join: ',' | split: ',' }}"
+    timeout: 1h
+    with: { item: "{{ foreach.item }}", idx: "{{ foreach.index }}" }
+  - name: gate
+    type: if
+    condition: "${{ true }}"
+    steps:
+      - name: ping
+        type: test.echo
+        foreach: '["x","y","z","w","v","u","t"]'
+        with: { v: "{{ foreach.item }}", last: "{{ steps.call.output.item }}" }
+      - { name: note, type: data.set, with: { seen: "{{ steps.ping.output.v }}" } }
+  - { name: out, type: workflow.output, with: { seen: "{{ variables.seen }}", last: "{{ steps.call.output.item }}", total: "{{ steps.foreach_call.total }}" } }
+`,
+		want:  map[string]any{"seen": "t", "last": "20", "total": 20.0},
+		depth: 1,
+	},
+	{
 		// A while with a timeout is not cut (the timeout would span the
 		// boundary): the run continues only at top-level boundaries.
 		name: "while with timeout is not cut",

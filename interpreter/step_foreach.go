@@ -45,18 +45,38 @@ func runForeach(c *call) (any, error) {
 // stepLevelForeach runs s once per item of its `foreach:`. The synthetic
 // loop is recorded as foreach_<name> (type foreach) at s's path; iteration
 // i runs s at <path>/foreach[i], with its timeout per iteration (§2.1).
+// Continued as new between iterations (continue.go), it goes on with the
+// items resolved in the first run and its step record.
 func (r *run) stepLevelForeach(ctx workflow.Context, sc *scope, s *Step, path string, at attempt) error {
 	name := "foreach_" + s.Name
 	r.aliases[name] = s
 	c := &call{r: r, ctx: ctx, sc: sc, s: s, name: name, path: path, at: at}
-	rec := r.startRecord(path, "foreach", at.n)
-	items, err := c.resolveItems()
-	if err == nil {
-		err = c.forEachItem(items, func(ctx workflow.Context, isc *scope) error {
-			return r.runTimed(ctx, isc, s, isc.path, attempt{policy: at.policy})
-		})
+	body := func(ctx workflow.Context, isc *scope) error {
+		return r.runTimed(ctx, isc, s, isc.path, attempt{policy: at.policy})
+	}
+	var rec *StepRecord
+	var err error
+	if lr := r.takeResume(s); lr != nil {
+		if rec = r.runningRecord(path); rec == nil { // dropped from the bounded list
+			rec = &StepRecord{Path: path, Type: "foreach", Status: StatusRunning, Attempts: at.n + 1, StartedAt: r.now()}
+		}
+		r.currentStep = path
+		var items []any
+		if prev := sc.store.get(name); prev != nil {
+			items, _ = asList(prev.state["items"])
+		}
+		err = c.forEachItemFrom(items, lr.frame.Iteration, body)
+	} else {
+		rec = r.startRecord(path, "foreach", at.n)
+		var items []any
+		if items, err = c.resolveItems(); err == nil {
+			err = c.forEachItem(items, body)
+		}
 	}
 	err = c.classify(err)
+	if _, ok := err.(*continueAsNew); ok {
+		return err // the loop goes on in the next run: its record stays running
+	}
 	r.finish(sc, s, rec, c, nil, err)
 	return err
 }
