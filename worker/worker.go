@@ -72,6 +72,9 @@ type Config struct {
 	BlobThreshold int
 	// ContinueAsNewAfterEvents is interpreter.Options.ContinueAsNewAfterEvents.
 	ContinueAsNewAfterEvents int
+	// BlobGC turns on the periodic garbage collection of Blobs (see
+	// BlobGC; off by default).
+	BlobGC BlobGC
 	// Options are extra Temporal worker options.
 	Options sdkworker.Options
 }
@@ -152,8 +155,19 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	startGC, err := prepareBlobGC(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker on %q: %w", cfg.TaskQueue, err)
+	}
+	if startGC != nil {
+		startGC()
 	}
 	<-ctx.Done()
 	w.Stop()

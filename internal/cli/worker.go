@@ -17,6 +17,7 @@ import (
 	"github.com/secflow/secflow/internal/searchattr"
 	"github.com/secflow/secflow/internal/temporalclient"
 	"github.com/secflow/secflow/interpreter"
+	"github.com/secflow/secflow/interpreter/duration"
 	"github.com/secflow/secflow/interpreter/step"
 	"github.com/secflow/secflow/worker"
 )
@@ -36,6 +37,7 @@ type workerFlags struct {
 	connectors  string
 	kibanaURL   string
 	ensureAttrs bool
+	blobGCAge   string
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -44,6 +46,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	f := workerFlags{temporal: temporalclient.Flags(fs), common: addCommonFlags(fs)}
 	fs.StringVar(&f.connectors, "connectors", env(connectors.EnvPath, ""), "connectors.yaml `file` (env "+connectors.EnvPath+"); empty: only SECFLOW_ES_URL / SECFLOW_KIBANA_URL defaults")
 	fs.StringVar(&f.kibanaURL, "kibana-url", env("SECFLOW_KIBANA_URL", ""), "Kibana base `URL` exposed to templates as kibanaUrl (env SECFLOW_KIBANA_URL)")
+	fs.StringVar(&f.blobGCAge, "blob-gc-older-than", env("SECFLOW_BLOB_GC_OLDER_THAN", ""), "collect the blob store every 6h, removing payloads unused for this `age` (e.g. 30d; at least the namespace retention + 1d; env SECFLOW_BLOB_GC_OLDER_THAN); empty: off, see docs/operating.md")
 	fs.BoolVar(&f.ensureAttrs, "ensure-search-attributes", envBool("SECFLOW_ENSURE_SEARCH_ATTRIBUTES"), "register secflow's custom search attributes on the namespace before polling (needs operator permission; env SECFLOW_ENSURE_SEARCH_ATTRIBUTES)")
 	return runService(fs, f.common, args, stderr, []string{
 		"Runs the secflow Temporal worker (interpreter workflow + step activities) against an",
@@ -55,6 +58,14 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
+	var gc worker.BlobGC
+	if f.blobGCAge != "" {
+		age, err := duration.Parse(f.blobGCAge)
+		if err != nil {
+			return fmt.Errorf("--blob-gc-older-than: %w", err)
+		}
+		gc.OlderThan = age
+	}
 	defs, err := loadDefinitions(f.common.definitions)
 	if err != nil {
 		return err
@@ -82,6 +93,7 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 	log.Info("worker polling", "task_queue", f.common.taskQueue, "definitions", len(defs.All()), "blob_dir", blobs.Dir())
 	return worker.Run(ctx, worker.Config{
 		Blobs:       blobs,
+		BlobGC:      gc,
 		Client:      c,
 		Namespace:   f.temporal.Namespace,
 		TaskQueue:   f.common.taskQueue,
