@@ -37,13 +37,14 @@ type workerFlags struct {
 	connectors  string
 	kibanaURL   string
 	ensureAttrs bool
+	metrics     *metricsFlags
 	blobGCAge   string
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := workerFlags{temporal: temporalclient.Flags(fs), common: addCommonFlags(fs)}
+	f := workerFlags{temporal: temporalclient.Flags(fs), common: addCommonFlags(fs), metrics: addMetricsFlags(fs, true)}
 	fs.StringVar(&f.connectors, "connectors", env(connectors.EnvPath, ""), "connectors.yaml `file` (env "+connectors.EnvPath+"); empty: only SECFLOW_ES_URL / SECFLOW_KIBANA_URL defaults")
 	fs.StringVar(&f.kibanaURL, "kibana-url", env("SECFLOW_KIBANA_URL", ""), "Kibana base `URL` exposed to templates as kibanaUrl (env SECFLOW_KIBANA_URL)")
 	fs.StringVar(&f.blobGCAge, "blob-gc-older-than", env("SECFLOW_BLOB_GC_OLDER_THAN", ""), "collect the blob store every 6h, removing payloads unused for this `age` (e.g. 30d; at least the namespace retention + 1d; env SECFLOW_BLOB_GC_OLDER_THAN); empty: off, see docs/operating.md")
@@ -75,6 +76,10 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	wopts, err := f.metrics.serveWorker(ctx, f.temporal, step.Default(), log)
+	if err != nil {
+		return err
+	}
 	log.Info("connecting to Temporal", "temporal", f.temporal.String())
 	c, err := temporalclient.Dial(ctx, f.temporal, log)
 	if err != nil {
@@ -103,6 +108,7 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 		Logger:      log,
 		UIBaseURL:   f.common.uiURL,
 		KibanaURL:   f.kibanaURL,
+		Options:     wopts,
 	})
 }
 

@@ -60,6 +60,9 @@ type Options struct {
 	// or --payload-keys-file / SECFLOW_PAYLOAD_KEYS_FILE); none: payloads
 	// are stored in clear. The keys are never logged nor printed by String.
 	Payload payloadcodec.Source
+	// MetricsHandler receives the SDK's metrics (not a flag; nil: none).
+	// `secflow worker --metrics-listen` sets it (see internal/sdkmetrics).
+	MetricsHandler client.MetricsHandler
 }
 
 // envNames maps each setting to the environment variables read for it, in
@@ -217,6 +220,9 @@ func (o *Options) ClientOptions(logger *slog.Logger) (client.Options, error) {
 		HostPort:  o.Address,
 		Namespace: o.Namespace,
 		Logger:    Logger(logger),
+	}
+	if o.MetricsHandler != nil {
+		co.MetricsHandler = o.MetricsHandler
 	}
 	if dc != nil {
 		co.DataConverter = dc
