@@ -70,6 +70,10 @@ type Config struct {
 	// Registerer receives the starter's Prometheus metrics in addition to
 	// the Server's own registry served on /metrics (optional).
 	Registerer prometheus.Registerer
+	// MetricsToken, when set, is the bearer token GET /metrics requires
+	// ("Authorization: Bearer <token>", compared in constant time; else
+	// 401). Empty: /metrics is open (Prometheus on an internal network).
+	MetricsToken string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }

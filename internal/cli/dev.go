@@ -21,9 +21,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/interceptor"
+	sdkworker "go.temporal.io/sdk/worker"
+
 	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/devstack"
+	"github.com/secflow/secflow/internal/metricsauth"
 	"github.com/secflow/secflow/internal/payloadcodec"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/internal/temporalclient"
@@ -52,6 +57,7 @@ type devFlags struct {
 	connectors                 string
 	verboseServer              bool
 	common                     commonFlags
+	metrics                    *metricsFlags
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -70,6 +76,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.verboseServer, "verbose-server", false, "also log the Temporal server's info messages")
 	fs.StringVar(&f.common.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.common.logFormat, "log-format", "text", "log `format`: text or json")
+	f.metrics = addMetricsFlags(fs, false)
 	fs.StringVar(&f.common.blobDir, "blob-dir", "", "`directory` of the blob store for large step outputs and alert events (default <data-dir>/blobs)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: secflow dev [flags]")
@@ -174,6 +181,10 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	}
 
 	topts.Address, topts.Namespace = stack.HostPort(), stack.Namespace()
+	// One /metrics on the intake port: the Temporal SDK's, the worker's step
+	// metrics and the starter's, all on the worker metrics' registry.
+	wm := worker.NewMetrics()
+	topts.MetricsHandler = wm.SDKHandler()
 	c, err := temporalclient.Dial(ctx, topts, log)
 	if err != nil {
 		return err
@@ -203,6 +214,7 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 		Logger:      log,
 		UIBaseURL:   stack.UIURL(),
 		KibanaURL:   kibanaURL,
+		Options:     sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{wm.Interceptor(step.Default())}},
 	})
 	if err != nil {
 		return err
@@ -227,7 +239,9 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 		// Loopback only; a dev-only open API is what `dev` is for, and
 		// no per-client rate limit, so `secflow loadtest` measures the
 		// stack rather than the limiter.
-		RateLimit: starter.RateLimit{PerSecond: -1},
+		RateLimit:    starter.RateLimit{PerSecond: -1},
+		Registerer:   wm.Registry(),
+		MetricsToken: f.metrics.token,
 	})
 	if err != nil {
 		return err
@@ -240,6 +254,7 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 		mux.Handle("GET /sandbox", sb.PageHandler())
 	}
 	mux.Handle("/", st.Handler())
+	mux.Handle("GET /metrics", metricsauth.Require(f.metrics.token, promhttp.HandlerFor(wm.Registry(), promhttp.HandlerOpts{})))
 	if codec != nil {
 		h, err := payloadcodec.NewHandler(payloadcodec.HandlerOptions{
 			Codec: codec, AllowedOrigins: uiOrigins(stack.UIURL()), Logger: log.With("component", "codec"),

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -120,6 +121,21 @@ func TestDevCommand(t *testing.T) {
 	c.Close()
 	if err != nil {
 		t.Fatalf("run %s did not complete: %v\nstderr:\n%s", out.Runs[0].WorkflowID, err, stderr.String())
+	}
+
+	// One /metrics on the intake port: the starter's, the Temporal SDK's
+	// (the shared client's) and the worker's step metrics.
+	mr, err := http.Get(intake + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mr.Body)
+	mr.Body.Close()
+	for _, want := range []string{`secflow_starter_runs_total{status="started",trigger="alert"} 1`,
+		`temporal_workflow_completed{`, `secflow_worker_steps_total{outcome="succeeded",step_type=`, "go_goroutines "} {
+		if mr.StatusCode != http.StatusOK || !strings.Contains(string(metrics), want) {
+			t.Errorf("GET /metrics: %s, lacks %q", mr.Status, want)
+		}
 	}
 
 	// The sandbox page lists what the demo run did to the fake systems:

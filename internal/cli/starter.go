@@ -31,6 +31,7 @@ type starterFlags struct {
 	hmacSecret string
 	tls        starter.TLSConfig
 	trustXFF   bool
+	metrics    *metricsFlags
 }
 
 // stringList is a repeatable string flag.
@@ -42,7 +43,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func runStarter(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("starter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := starterFlags{temporal: temporalclient.Flags(fs), common: addCommonFlags(fs)}
+	f := starterFlags{temporal: temporalclient.Flags(fs), common: addCommonFlags(fs), metrics: addMetricsFlags(fs, false)}
 	fs.StringVar(&f.listen, "listen", env("SECFLOW_LISTEN", "127.0.0.1:8080"), "HTTP listen `address` (env SECFLOW_LISTEN)")
 	f.tokens = envList("SECFLOW_API_TOKENS")
 	fs.Var(&f.tokens, "api-token", "accepted bearer `token` for /api/ (repeatable; env SECFLOW_API_TOKENS, comma-separated). None and no --hmac-secret: the API is open")
@@ -91,6 +92,7 @@ func starterMain(ctx context.Context, f starterFlags, log *slog.Logger) error {
 		Auth:          starter.AuthConfig{BearerTokens: f.tokens, HMACSecret: f.hmacSecret},
 		TLS:           f.tls,
 		RateLimit:     starter.RateLimit{TrustForwardedFor: f.trustXFF},
+		MetricsToken:  f.metrics.token,
 	})
 	if err != nil {
 		return err
