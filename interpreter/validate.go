@@ -815,24 +815,13 @@ func templateCode(s string) string {
 	}
 }
 
-// Context variables that Elastic Workflows documentation mentions but the
-// engine does not provide (§4.6, §12 D3, D4, D9).
-var (
-	hostVarRE     = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])(env|secrets)\.[A-Za-z_]`)
-	stepStatusRE  = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])steps\.([A-Za-z0-9_-]+)\.status\b`)
-	foreachEdgeRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])foreach\.(first|last)\b`)
-)
-
-// missingVariables warns about context variables that do not exist.
+// missingVariables warns about reads of context variables that do not
+// exist (the unavailable names declared in variables.go).
 func (v *validator) missingVariables(code, path string) {
-	if m := hostVarRE.FindStringSubmatch(code); m != nil {
-		v.warnf(path, CodeReference, "%s is not a template variable in Elastic Workflows (it renders empty); keep values in consts or in a connector", m[1])
-	}
-	if m := stepStatusRE.FindStringSubmatch(code); m != nil {
-		v.warnf(path, CodeReference, "steps.%s.status does not exist (a step exposes input, output and error); test steps.%s.error instead", m[1], m[1])
-	}
-	if m := foreachEdgeRE.FindStringSubmatch(code); m != nil {
-		v.warnf(path, CodeReference, "foreach.%s does not exist (foreach has item, index, total and items); compare foreach.index instead", m[1])
+	for _, u := range unavailable {
+		if m := u.read.FindStringSubmatch(code); m != nil {
+			v.warnf(path, CodeReference, "%s", u.warning(m))
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ package interpreter
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/secflow/secflow/interpreter/step"
@@ -64,6 +65,11 @@ type VariableKey struct {
 type Unavailable struct {
 	Name   string // Markdown
 	Advice string // Markdown: what to use instead
+
+	// read finds a read of the name in template code (see templateCode).
+	read *regexp.Regexp
+	// warning is the validator's message for a match of read.
+	warning func(match []string) string
 }
 
 // Variables returns the template context variables, in documentation
@@ -254,9 +260,24 @@ var variables = []Variable{
 
 // unavailable are the names of semantics §4.6 "not available".
 var unavailable = []Unavailable{
-	{"`env.*` and `secrets.*`", "keep credentials in connectors (`connectors.yaml`) and configuration in `consts`"},
-	{"`foreach.first`, `foreach.last`", "compare `foreach.index` with `foreach.total`"},
-	{"`steps.<name>.status`", "test `steps.<name>.error` or `.output`"},
+	{Name: "`env.*` and `secrets.*`",
+		Advice: "keep credentials in connectors (`connectors.yaml`) and configuration in `consts`",
+		read:   regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])(env|secrets)\.[A-Za-z_]`),
+		warning: func(m []string) string {
+			return m[1] + " is not a template variable in Elastic Workflows (it renders empty); keep values in consts or in a connector"
+		}},
+	{Name: "`foreach.first`, `foreach.last`",
+		Advice: "compare `foreach.index` with `foreach.total`",
+		read:   regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])foreach\.(first|last)\b`),
+		warning: func(m []string) string {
+			return "foreach." + m[1] + " does not exist (foreach has item, index, total and items); compare foreach.index instead"
+		}},
+	{Name: "`steps.<name>.status`",
+		Advice: "test `steps.<name>.error` or `.output`",
+		read:   regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\]])steps\.([A-Za-z0-9_-]+)\.status\b`),
+		warning: func(m []string) string {
+			return "steps." + m[1] + ".status does not exist (a step exposes input, output and error); test steps." + m[1] + ".error instead"
+		}},
 }
 
 // variableDifferences are secflow's deliberate differences from Kibana's
