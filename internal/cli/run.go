@@ -114,17 +114,19 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	req = starter.WithEvent(req, def, ev)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// A bad key ring is a configuration error, not a connection one: report it
+	// before dialling, without the dial hint.
+	dc, err := topts.DataConverter() // the client's: the launcher encodes the input itself
+	if err != nil {
+		fmt.Fprintf(stderr, "secflow run: %v\n", err)
+		return 1
+	}
 	c, err := temporalclient.Dial(ctx, topts, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "secflow run: %v\n%s\n", err, dialHint)
 		return 1
 	}
 	defer c.Close()
-	dc, err := topts.DataConverter() // the client's: the launcher encodes the input itself
-	if err != nil {
-		fmt.Fprintf(stderr, "secflow run: %v\n", err)
-		return 1
-	}
 	l := &starter.Launcher{Client: c, Namespace: topts.Namespace, TaskQueue: *taskQueue, Identity: "secflow-run", DataConverter: dc}
 	res, err := l.Start(ctx, req)
 	if err != nil {

@@ -74,17 +74,26 @@ func TestRunUsageErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "hello.yaml"), []byte(def), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badKeys := filepath.Join(dir, "keys")
+	if err := os.WriteFile(badKeys, []byte("k1:AAAA\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name     string
-		args     []string
-		code     int
-		stderrIn []string
+		name      string
+		args      []string
+		code      int
+		stderrIn  []string
+		stderrOut []string
 	}{
-		{"missing id lists definitions", []string{"run", "--definitions", dir}, 2, []string{"missing the definition id", "definitions in " + dir + ": hello"}},
-		{"unknown id lists definitions", []string{"run", "nope", "--definitions", dir}, 1, []string{`no definition "nope"`, "definitions there: hello"}},
-		{"input without --input", []string{"run", "hello", "ip=1", "--definitions", dir}, 2, []string{`unexpected arguments ["ip=1"]`, "--input name=value"}},
-		{"flags after the id are read", []string{"run", "hello", "--definitions", dir}, 1, []string{"ip: Invalid input"}},
-		{"help exits 0", []string{"run", "-h"}, 0, []string{"Example: secflow run"}},
+		{"missing id lists definitions", []string{"run", "--definitions", dir}, 2, []string{"missing the definition id", "definitions in " + dir + ": hello"}, nil},
+		{"unknown id lists definitions", []string{"run", "nope", "--definitions", dir}, 1, []string{`no definition "nope"`, "definitions there: hello"}, nil},
+		{"input without --input", []string{"run", "hello", "ip=1", "--definitions", dir}, 2, []string{`unexpected arguments ["ip=1"]`, "--input name=value"}, nil},
+		{"flags after the id are read", []string{"run", "hello", "--definitions", dir}, 1, []string{"ip: Invalid input"}, nil},
+		{"help exits 0", []string{"run", "-h"}, 0, []string{"Example: secflow run"}, nil},
+		{"bad key ring is reported before dialling", []string{"run", "hello", "--input", "ip=1", "--definitions", dir, "--payload-keys-file", badKeys},
+			1, []string{`key "k1"`}, []string{"Is Temporal running", "AAAA"}},
+		{"schedules: bad key ring is reported before dialling", []string{"schedules", "--payload-keys-file", badKeys},
+			1, []string{`key "k1"`}, []string{"Is Temporal running", "AAAA"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +105,11 @@ func TestRunUsageErrors(t *testing.T) {
 			for _, want := range tc.stderrIn {
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+			for _, unwanted := range tc.stderrOut {
+				if strings.Contains(stderr.String(), unwanted) {
+					t.Errorf("stderr holds %q:\n%s", unwanted, stderr.String())
 				}
 			}
 		})

@@ -52,17 +52,19 @@ func runSchedules(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// A bad key ring is a configuration error, not a connection one: report it
+	// before dialling, without the dial hint.
+	dc, err := topts.DataConverter() // the client's: decodes the schedules' memo
+	if err != nil {
+		fmt.Fprintf(stderr, "secflow schedules: %v\n", err)
+		return 1
+	}
 	c, err := temporalclient.Dial(ctx, topts, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "secflow schedules: %v\n%s\n", err, dialHint)
 		return 1
 	}
 	defer c.Close()
-	dc, err := topts.DataConverter() // the client's: decodes the schedules' memo
-	if err != nil {
-		fmt.Fprintf(stderr, "secflow schedules: %v\n", err)
-		return 1
-	}
 	sc := &starter.Scheduler{Client: c, Namespace: topts.Namespace, TaskQueue: *taskQueue, Logger: logger, DataConverter: dc}
 	if *sync {
 		store, err := defstore.Open(*defsDir, nil)
