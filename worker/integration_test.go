@@ -380,21 +380,6 @@ func TestPinnedRevision(t *testing.T) {
 	}
 }
 
-// historyOf returns the full event history of a run.
-func historyOf(t *testing.T, c client.Client, id string) *historypb.History {
-	t.Helper()
-	h := &historypb.History{}
-	it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Events = append(h.Events, e)
-	}
-	return h
-}
-
 func runToEnd(t *testing.T, env *testenv.Env, tq string, def *interpreter.Definition, id string, in interpreter.RunInput) *historypb.History {
 	t.Helper()
 	in.Definition = def
@@ -403,7 +388,7 @@ func runToEnd(t *testing.T, env *testenv.Env, tq string, def *interpreter.Defini
 		t.Fatal(err)
 	}
 	_ = run.Get(context.Background(), nil)
-	return historyOf(t, env.Client, id)
+	return testenv.History(t, env.Client, id, "")
 }
 
 // TestHistoryCost measures history events per simple step and, with

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -57,22 +56,6 @@ func codecWorkflow(ctx workflow.Context, in string) (string, error) {
 		return "", temporal.NewNonRetryableApplicationError("step failed: "+failMarker, "StepFailed", nil)
 	}
 	return "result: " + out, nil
-}
-
-// history fetches the full history with c (whatever its data converter:
-// the events are the server's bytes).
-func history(t *testing.T, c client.Client, wf, run string) *historypb.History {
-	t.Helper()
-	h := &historypb.History{}
-	it := c.GetWorkflowHistory(context.Background(), wf, run, false, 0)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Events = append(h.Events, e)
-	}
-	return h
 }
 
 // raw is the wire form and protojson of m: payload data as bytes and as
@@ -149,7 +132,7 @@ func TestEncryptedHistory(t *testing.T) {
 	// The server's bytes, read with the plain shared client.
 	evidence := map[string][]byte{}
 	for _, r := range []client.WorkflowRun{ok, failed} {
-		evidence[r.GetID()+" history"] = raw(t, history(t, env.Client, r.GetID(), r.GetRunID()))
+		evidence[r.GetID()+" history"] = raw(t, testenv.History(t, env.Client, r.GetID(), r.GetRunID()))
 		d, err := env.Client.DescribeWorkflowExecution(ctx, r.GetID(), r.GetRunID())
 		if err != nil {
 			t.Fatal(err)
@@ -191,7 +174,7 @@ func TestEncryptedHistory(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	hist := history(t, env.Client, ok.GetID(), ok.GetRunID())
+	hist := testenv.History(t, env.Client, ok.GetID(), ok.GetRunID())
 	input := hist.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput()
 	body, err := protojson.Marshal(input)
 	if err != nil {

@@ -32,6 +32,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/secflow/secflow/internal/devstack"
@@ -137,4 +139,21 @@ var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 // other's tasks.
 func (e *Env) TaskQueue(t testing.TB) string {
 	return fmt.Sprintf("%s-%d", unsafeChars.ReplaceAllString(t.Name(), "_"), queues.Add(1))
+}
+
+// History returns the full event history of a workflow run through c (an
+// empty runID means the latest run), failing the test on error. The events
+// are the server's bytes, whatever c's data converter.
+func History(t testing.TB, c client.Client, workflowID, runID string) *historypb.History {
+	t.Helper()
+	h := &historypb.History{}
+	it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatalf("reading the history of %s: %v", workflowID, err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	return h
 }

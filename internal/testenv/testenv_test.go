@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -48,4 +50,30 @@ func TestTaskQueueUnique(t *testing.T) {
 			t.Errorf("task queue %q", q)
 		}
 	})
+}
+
+func TestHistory(t *testing.T) {
+	env := Start(t)
+	tq := env.TaskQueue(t)
+	id := "history-" + tq
+	// No worker polls tq: the run stays at its first workflow task.
+	run, err := env.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: tq}, "no-such-type", "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.TerminateWorkflow(context.Background(), id, "", "test done") })
+	for _, runID := range []string{run.GetRunID(), ""} {
+		h := History(t, env.Client, id, runID)
+		if len(h.Events) < 2 {
+			t.Fatalf("run %q: %d events", runID, len(h.Events))
+		}
+		first := h.Events[0]
+		if first.GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED ||
+			first.GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName() != "no-such-type" {
+			t.Errorf("run %q: first event %v", runID, first)
+		}
+		if h.Events[1].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED {
+			t.Errorf("run %q: second event %v", runID, h.Events[1].GetEventType())
+		}
+	}
 }
