@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -61,19 +60,28 @@ func startLongWorker(t *testing.T, env *testenv.Env, tq string, reg *step.Regist
 	t.Cleanup(w.Stop)
 }
 
-// runHistory returns the history of one run.
-func runHistory(t *testing.T, c client.Client, id, runID string) *historypb.History {
+// runLong runs in as workflow id on tq with operator recovery off and
+// returns its result (Get follows continue-as-new) and the history of every
+// run of the chain, first to last.
+func runLong(t *testing.T, env *testenv.Env, tq, id string, in interpreter.RunInput) (interpreter.RunResult, []*historypb.History) {
 	t.Helper()
-	h := &historypb.History{}
-	it := c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Events = append(h.Events, e)
+	in.Engine = &interpreter.EngineOptions{OperatorRecovery: new(bool)}
+	run, err := env.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: tq}, in.Definition.ID, in)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return h
+	firstRunID := run.GetRunID() // Get moves it to the last run
+	var res interpreter.RunResult
+	if err := run.Get(context.Background(), &res); err != nil {
+		t.Fatal(err)
+	}
+	var chain []*historypb.History
+	for runID := firstRunID; runID != ""; {
+		h := testenv.History(t, env.Client, id, runID)
+		chain = append(chain, h)
+		runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+	}
+	return res, chain
 }
 
 // replay replays a copy of h with a fresh replayer and the given registry
@@ -138,20 +146,14 @@ steps:
       - { name: yes, type: console, with: { message: many } }
   - { name: out, type: workflow.output, with: { name: "{{ steps.pick.output.name }}", rule: "{{ steps.pick.output.rule }}", alert: "{{ event.alerts[0]._id }}" } }
 `, reg)
-	id := "blob-output-" + tq
-	run, err := env.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: tq}, def.ID,
-		interpreter.RunInput{Definition: def, EventRef: evRef, Engine: &interpreter.EngineOptions{OperatorRecovery: new(bool)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res interpreter.RunResult
-	if err := run.Get(context.Background(), &res); err != nil {
-		t.Fatal(err)
-	}
+	res, chain := runLong(t, env, tq, "blob-output-"+tq, interpreter.RunInput{Definition: def, EventRef: evRef})
 	if res.Output["name"] != "n3" || res.Output["rule"] != "Big event" || res.Output["alert"] != "a1" {
 		t.Fatalf("output %+v", res.Output)
 	}
-	h := runHistory(t, env.Client, id, run.GetRunID())
+	if len(chain) != 1 {
+		t.Fatalf("%d runs, want 1", len(chain))
+	}
+	h := chain[0]
 	n := historyBytes(h)
 	t.Logf("history: %d events, %d bytes (1 MiB output and 300 KiB event kept in the blob store)", len(h.Events), n)
 	if n > 32<<10 {
@@ -179,26 +181,9 @@ func TestContinueAsNewOnServer(t *testing.T) {
 	}
 	b.WriteString("  - { name: out, type: workflow.output, with: { n: \"{{ variables.n }}\", last: \"{{ steps.s20.output.prev }}\", first: \"{{ steps.s1.output.i }}\" } }\n")
 	def := load(t, "continued-as-new", b.String(), reg)
-	id := "continued-as-new-" + tq
-	run, err := env.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: tq}, def.ID,
-		interpreter.RunInput{Definition: def, Engine: &interpreter.EngineOptions{OperatorRecovery: new(bool)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	firstRunID := run.GetRunID()
-	var res interpreter.RunResult
-	if err := run.Get(context.Background(), &res); err != nil { // follows the continuations
-		t.Fatal(err)
-	}
+	res, chain := runLong(t, env, tq, "continued-as-new-"+tq, interpreter.RunInput{Definition: def})
 	if res.Status != interpreter.StatusCompleted || res.Output["n"] != 4.0 || res.Output["last"] != "19" || res.Output["first"] != 1.0 {
 		t.Fatalf("result %+v", res)
-	}
-	// Follow the chain of runs.
-	var chain []*historypb.History
-	for runID := firstRunID; runID != ""; {
-		h := runHistory(t, env.Client, id, runID)
-		chain = append(chain, h)
-		runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 	}
 	if len(chain) < 3 {
 		t.Fatalf("%d runs, want several; the first has %d events, last %v", len(chain), len(chain[0].Events), chain[0].Events[len(chain[0].Events)-1].GetEventType())
@@ -235,29 +220,13 @@ steps:
       - { name: note, type: data.set, with: { seen: "{{ variables.seen }}{{ steps.call.output.item }}," } }
   - { name: out, type: workflow.output, with: { seen: "{{ variables.seen }}", total: "{{ steps.each.total }}" } }
 `, reg)
-	id := "continued-as-new-loop-" + tq
-	run, err := env.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: tq}, def.ID,
-		interpreter.RunInput{Definition: def, Engine: &interpreter.EngineOptions{OperatorRecovery: new(bool)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	firstRunID := run.GetRunID()
-	var res interpreter.RunResult
-	if err := run.Get(context.Background(), &res); err != nil {
-		t.Fatal(err)
-	}
+	res, chain := runLong(t, env, tq, "continued-as-new-loop-"+tq, interpreter.RunInput{Definition: def})
 	var want strings.Builder
 	for i := 1; i <= 24; i++ {
 		fmt.Fprintf(&want, "%d,", i)
 	}
 	if res.Output["seen"] != want.String() || res.Output["total"] != 24.0 {
 		t.Fatalf("result %+v", res)
-	}
-	var chain []*historypb.History
-	for runID := firstRunID; runID != ""; {
-		h := runHistory(t, env.Client, id, runID)
-		chain = append(chain, h)
-		runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 	}
 	t.Logf("%d runs", len(chain))
 	if len(chain) < 3 {

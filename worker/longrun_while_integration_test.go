@@ -1,12 +1,8 @@
 package worker_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
-
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/secflow/secflow/internal/testenv"
 	"github.com/secflow/secflow/interpreter"
@@ -38,29 +34,13 @@ steps:
           - { name: done, type: loop.break, if: "${{ variables.n >= 28 }}" }
   - { name: out, type: workflow.output, with: { seen: "{{ variables.seen }}", n: "{{ variables.n }}", iteration: "{{ steps.poll.iteration }}" } }
 `, reg)
-	id := "continued-as-new-while-" + tq
-	run, err := env.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: tq}, def.ID,
-		interpreter.RunInput{Definition: def, Engine: &interpreter.EngineOptions{OperatorRecovery: new(bool)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	firstRunID := run.GetRunID()
-	var res interpreter.RunResult
-	if err := run.Get(context.Background(), &res); err != nil {
-		t.Fatal(err)
-	}
+	res, chain := runLong(t, env, tq, "continued-as-new-while-"+tq, interpreter.RunInput{Definition: def})
 	want := ""
 	for i := 0; i < 28; i++ {
 		want += fmt.Sprintf("%d,", i)
 	}
 	if res.Output["seen"] != want || res.Output["n"] != 28.0 || res.Output["iteration"] != 27.0 {
 		t.Fatalf("result %+v", res)
-	}
-	var chain []*historypb.History
-	for runID := firstRunID; runID != ""; {
-		h := runHistory(t, env.Client, id, runID)
-		chain = append(chain, h)
-		runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 	}
 	t.Logf("%d runs", len(chain))
 	if len(chain) < 3 {
