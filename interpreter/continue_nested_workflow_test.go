@@ -4,11 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/secflow/secflow/interpreter"
-	"github.com/secflow/secflow/worker"
 )
 
 // nestedCases are definitions whose long loops (a top-level while, loops
@@ -336,18 +332,7 @@ steps:
     steps:
       - { name: call, type: test.echo, with: { it: "{{ while.iteration }}" } }
 `, reg)
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	sa := true
-	if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa}); err != nil {
-		t.Fatal(err)
-	}
-	env.SetContinueAsNewSuggested(true)
-	env.OnGetVersion("continue-as-new-nested", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.ExecuteWorkflow(def.ID, interpreter.RunInput{Definition: def, Engine: kibanaEngine})
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("run ended with %v, want completion without continue-as-new", err)
-	}
+	runVersionGated(t, def, reg, "continue-as-new-nested")
 	if n := len(f.callsTo("test.echo")); n != 6 {
 		t.Fatalf("%d calls, want 6", n)
 	}

@@ -452,6 +452,18 @@ steps:
   - { name: a, type: test.echo, with: { v: 1 } }
   - { name: b, type: test.echo, with: { v: 2 } }
 `, reg)
+	runVersionGated(t, def, reg, "continue-as-new")
+	if n := len(f.callsTo("test.echo")); n != 2 {
+		t.Fatalf("%d calls", n)
+	}
+}
+
+// runVersionGated runs def in the test environment with continue-as-new
+// suggested at every workflow task and GetVersion of changeID answering
+// DefaultVersion (a history recorded before the change), and fails the
+// test unless the run completes without continuing as new.
+func runVersionGated(t *testing.T, def *interpreter.Definition, reg *step.Registry, changeID string) {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	sa := true
@@ -459,13 +471,10 @@ steps:
 		t.Fatal(err)
 	}
 	env.SetContinueAsNewSuggested(true)
-	env.OnGetVersion("continue-as-new", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.OnGetVersion(changeID, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.ExecuteWorkflow(def.ID, interpreter.RunInput{Definition: def, Engine: kibanaEngine})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("run ended with %v, want completion without continue-as-new", err)
-	}
-	if n := len(f.callsTo("test.echo")); n != 2 {
-		t.Fatalf("%d calls", n)
 	}
 }
 
