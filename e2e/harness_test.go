@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,25 +45,6 @@ const pollTimeout = 30 * time.Second
 // logs too (every test here takes a few seconds at most).
 const slowTest = 10 * time.Second
 
-// logBuffer collects the log lines of one product (worker, activities,
-// Temporal SDK, starter) so tests can scan and show them.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // product is one secflow deployment wired as `secflow dev --sandbox` wires
 // it, on the shared Temporal server: its own task queue, worker, starter
 // (served by httptest) and, unless the test brings its own connectors, the
@@ -76,7 +56,7 @@ type product struct {
 	sandbox *sandbox.Sandbox
 	intake  *httptest.Server
 	defs    *defstore.Store
-	logs    *logBuffer
+	logs    *testenv.SyncBuffer
 }
 
 // config selects what a product runs.
@@ -96,7 +76,7 @@ var alerts atomic.Int64
 func start(t *testing.T, cfg config) *product {
 	t.Helper()
 	env := testenv.Start(t)
-	p := &product{env: env, tq: env.TaskQueue(t), logs: &logBuffer{}}
+	p := &product{env: env, tq: env.TaskQueue(t), logs: &testenv.SyncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	began := time.Now()
 	t.Cleanup(func() {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/secflow/secflow/internal/blobstore"
+	"github.com/secflow/secflow/internal/testenv"
 )
 
 func TestBlobGCAgeCheck(t *testing.T) {
@@ -77,7 +78,7 @@ func (f *fakeCollector) GC(_ context.Context, opts blobstore.GCOptions) (blobsto
 
 func TestBlobGCLoop(t *testing.T) {
 	c := &fakeCollector{calls: make(chan blobstore.GCOptions), errs: []error{errors.New("disk on fire")}}
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	tick := make(chan time.Time)
@@ -103,22 +104,4 @@ func TestBlobGCLoop(t *testing.T) {
 	if !strings.Contains(out, `msg="blob GC failed"`) || !strings.Contains(out, "disk on fire") || !strings.Contains(out, `msg="blob GC" removed=2`) {
 		t.Fatalf("logs:\n%s", out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger in another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -12,31 +12,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/internal/temporalclient"
+	"github.com/secflow/secflow/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDevCommand runs `secflow dev` in-process on free ports with the
 // shipped definitions: it prints the banner, the bundled demo alert starts
@@ -59,7 +41,7 @@ func TestDevCommand(t *testing.T) {
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runDev(ctx, []string{"--grpc-port", "0", "--ui-port", "0", "--http-port", "0",

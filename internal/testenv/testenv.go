@@ -19,9 +19,13 @@
 // under the tests that follow, and a package without TestMain would leak the
 // directory, so Start fails the test with a hint when Main is not in use.
 // With -short, Start skips the test.
+//
+// It also holds the small helpers such tests share: History (the events of
+// a run) and SyncBuffer (a log sink written from other goroutines).
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -156,4 +160,25 @@ func History(t testing.TB, c client.Client, workflowID, runID string) *historypb
 		h.Events = append(h.Events, e)
 	}
 	return h
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent use: the log or output
+// sink of code a test runs in other goroutines, read by the test.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

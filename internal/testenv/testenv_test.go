@@ -2,8 +2,10 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -74,6 +76,28 @@ func TestHistory(t *testing.T) {
 		}
 		if h.Events[1].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED {
 			t.Errorf("run %q: second event %v", runID, h.Events[1].GetEventType())
+		}
+	}
+}
+
+func TestSyncBuffer(t *testing.T) {
+	var b SyncBuffer
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 100; j++ {
+				_, _ = fmt.Fprintf(&b, "w%d;", i)
+				_ = b.String()
+			}
+		}()
+	}
+	wg.Wait()
+	out := b.String()
+	for i := 0; i < 8; i++ {
+		if n := strings.Count(out, fmt.Sprintf("w%d;", i)); n != 100 {
+			t.Errorf("writer %d: %d lines, want 100", i, n)
 		}
 	}
 }
