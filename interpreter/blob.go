@@ -142,34 +142,33 @@ var blobActivityOptions = workflow.LocalActivityOptions{
 // template's output is limited to the step's max-step-size
 // (TemplateSizeLimitExceeded, limits.go).
 func (r *run) renderValue(wctx workflow.Context, s *Step, v any, ctx map[string]any) (any, error) {
-	slots := neededSlots(ctx, v)
-	return withTemplateLimit(r, wctx, s, func(limit int) (any, error) {
-		if len(slots) > 0 {
-			res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpRender, Value: v, Step: stepName(s),
-				Liquid: template.Options{OutputLimit: limit}}, ctx, slots)
-			if err != nil {
-				return nil, err
-			}
-			return res.Value, nil
-		}
-		return r.engineFor(s, limit).Render(v, ctx)
-	})
+	return renderVia(r, wctx, s, blobOpRender, v, ctx, func(e limitedEngine) (any, error) { return e.Render(v, ctx) })
 }
 
 // renderString renders a template string against ctx (see renderValue).
 func (r *run) renderString(wctx workflow.Context, s *Step, str string, ctx map[string]any) (string, error) {
-	slots := neededSlots(ctx, str)
-	return withTemplateLimit(r, wctx, s, func(limit int) (string, error) {
+	return renderVia(r, wctx, s, blobOpString, str, ctx, func(e limitedEngine) (string, error) { return e.RenderString(str, ctx) })
+}
+
+// renderVia renders v for step s with the step's template output limit:
+// with render on the limited engine in workflow code, or, when v reads
+// a value kept in the blob store, as op in FetchBlobActivity (a result
+// that is not a T reads as T's zero value).
+func renderVia[T any](r *run, wctx workflow.Context, s *Step, op string, v any, ctx map[string]any,
+	render func(limitedEngine) (T, error)) (T, error) {
+	slots := neededSlots(ctx, v)
+	return withTemplateLimit(r, wctx, s, func(limit int) (T, error) {
 		if len(slots) > 0 {
-			res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpString, Value: str, Step: stepName(s),
+			res, err := r.viaBlobs(wctx, &BlobRequest{Op: op, Value: v, Step: stepName(s),
 				Liquid: template.Options{OutputLimit: limit}}, ctx, slots)
 			if err != nil {
-				return "", err
+				var zero T
+				return zero, err
 			}
-			out, _ := res.Value.(string)
+			out, _ := res.Value.(T)
 			return out, nil
 		}
-		return r.engineFor(s, limit).RenderString(str, ctx)
+		return render(r.engineFor(s, limit))
 	})
 }
 
