@@ -60,14 +60,17 @@ func TestAddressClassification(t *testing.T) {
 	}
 }
 
-func TestAddrPolicyCheck(t *testing.T) {
-	nets := func(s ...string) []netip.Prefix {
-		p, err := ParseNetworks(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
+// mustNets parses networks and IPs with ParseNetworks, failing the test on error.
+func mustNets(t *testing.T, s ...string) []netip.Prefix {
+	t.Helper()
+	p, err := ParseNetworks(s)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return p
+}
+
+func TestAddrPolicyCheck(t *testing.T) {
 	tests := []struct {
 		name   string
 		policy AddrPolicy
@@ -86,12 +89,12 @@ func TestAddrPolicyCheck(t *testing.T) {
 		{"CGNAT blocked", AddrPolicy{BlockPrivate: true}, "100.64.1.1", "100.64.1.1"},
 		{"mapped loopback blocked", AddrPolicy{BlockPrivate: true}, "::ffff:127.0.0.1", "127.0.0.1"},
 		{"public not blocked", AddrPolicy{BlockPrivate: true}, "8.8.8.8", ""},
-		{"exempt network", AddrPolicy{BlockPrivate: true, PrivateExempt: nets("10.20.0.0/16")}, "10.20.3.4", ""},
-		{"outside exempt network", AddrPolicy{BlockPrivate: true, PrivateExempt: nets("10.20.0.0/16")}, "10.21.3.4", "10.21.3.4"},
-		{"exempt single IP", AddrPolicy{BlockPrivate: true, PrivateExempt: nets("192.168.1.5")}, "192.168.1.5", ""},
-		{"exempt IP is exact", AddrPolicy{BlockPrivate: true, PrivateExempt: nets("192.168.1.5")}, "192.168.1.6", "192.168.1.6"},
-		{"private exemption never exempts metadata", AddrPolicy{BlockPrivate: true, PrivateExempt: nets("fc00::/7", "100.64.0.0/10")}, "fd00:ec2::254", "cloud metadata"},
-		{"private exemption never exempts Alibaba metadata", AddrPolicy{BlockPrivate: true, PrivateExempt: nets("100.64.0.0/10")}, "100.100.100.200", "cloud metadata"},
+		{"exempt network", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "10.20.0.0/16")}, "10.20.3.4", ""},
+		{"outside exempt network", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "10.20.0.0/16")}, "10.21.3.4", "10.21.3.4"},
+		{"exempt single IP", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "192.168.1.5")}, "192.168.1.5", ""},
+		{"exempt IP is exact", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "192.168.1.5")}, "192.168.1.6", "192.168.1.6"},
+		{"private exemption never exempts metadata", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "fc00::/7", "100.64.0.0/10")}, "fd00:ec2::254", "cloud metadata"},
+		{"private exemption never exempts Alibaba metadata", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "100.64.0.0/10")}, "100.100.100.200", "cloud metadata"},
 	}
 	for _, tt := range tests {
 		err := tt.policy.Check(netip.MustParseAddr(tt.ip))
@@ -169,13 +172,6 @@ func TestGuardRefusesMetadataWithoutAllowList(t *testing.T) {
 func TestGuardRealDial(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	t.Cleanup(srv.Close)
-	mustNets := func(s ...string) []netip.Prefix {
-		p, err := ParseNetworks(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	tests := []struct {
 		name    string
 		policy  AddrPolicy
@@ -183,9 +179,9 @@ func TestGuardRealDial(t *testing.T) {
 	}{
 		{"blocking off", AddrPolicy{}, false},
 		{"blocking on", AddrPolicy{BlockPrivate: true}, true},
-		{"exempt IP", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets("127.0.0.1")}, false},
-		{"exempt network", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets("127.0.0.0/8")}, false},
-		{"other network exempt", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets("10.0.0.0/8")}, true},
+		{"exempt IP", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "127.0.0.1")}, false},
+		{"exempt network", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "127.0.0.0/8")}, false},
+		{"other network exempt", AddrPolicy{BlockPrivate: true, PrivateExempt: mustNets(t, "10.0.0.0/8")}, true},
 	}
 	for _, tt := range tests {
 		tr := &http.Transport{}
