@@ -11,11 +11,11 @@ import (
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
+	"github.com/secflow/secflow/internal/testenv"
 	"github.com/secflow/secflow/interpreter"
 )
 
@@ -101,17 +101,7 @@ func (e evidence) addJSON(t *testing.T, name string, v any) {
 
 func (e evidence) addProto(t *testing.T, name string, m proto.Message) {
 	t.Helper()
-	// The wire form holds payload data (JSON) as raw bytes and failure
-	// messages as plain strings; protojson also shows every field by name.
-	bin, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := protojson.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e[name] = append(append(bin, '\n'), js...)
+	e[name] = testenv.ProtoBytes(t, m)
 }
 
 // find reports in which sources s occurs.

@@ -19,7 +19,6 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/secflow/secflow/internal/payloadcodec"
 	"github.com/secflow/secflow/internal/searchattr"
@@ -56,21 +55,6 @@ func codecWorkflow(ctx workflow.Context, in string) (string, error) {
 		return "", temporal.NewNonRetryableApplicationError("step failed: "+failMarker, "StepFailed", nil)
 	}
 	return "result: " + out, nil
-}
-
-// raw is the wire form and protojson of m: payload data as bytes and as
-// base64, failure messages and metadata as strings.
-func raw(t *testing.T, m proto.Message) []byte {
-	t.Helper()
-	bin, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := protojson.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(append(bin, '\n'), js...)
 }
 
 // TestEncryptedHistory: a run started and worked by clients with a key
@@ -132,12 +116,12 @@ func TestEncryptedHistory(t *testing.T) {
 	// The server's bytes, read with the plain shared client.
 	evidence := map[string][]byte{}
 	for _, r := range []client.WorkflowRun{ok, failed} {
-		evidence[r.GetID()+" history"] = raw(t, testenv.History(t, env.Client, r.GetID(), r.GetRunID()))
+		evidence[r.GetID()+" history"] = testenv.ProtoBytes(t, testenv.History(t, env.Client, r.GetID(), r.GetRunID()))
 		d, err := env.Client.DescribeWorkflowExecution(ctx, r.GetID(), r.GetRunID())
 		if err != nil {
 			t.Fatal(err)
 		}
-		evidence[r.GetID()+" describe"] = raw(t, d)
+		evidence[r.GetID()+" describe"] = testenv.ProtoBytes(t, d)
 	}
 	for _, m := range []string{inputMarker, memoMarker, summaryMarker, failMarker, "ai summary of"} {
 		for name, b := range evidence {

@@ -21,7 +21,8 @@
 // With -short, Start skips the test.
 //
 // It also holds the small helpers such tests share: History (the events of
-// a run) and SyncBuffer (a log sink written from other goroutines).
+// a run), ProtoBytes (server data to search for leaked plaintext) and
+// SyncBuffer (a log sink written from other goroutines).
 package testenv
 
 import (
@@ -39,6 +40,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/secflow/secflow/internal/devstack"
 	"github.com/secflow/secflow/internal/temporalclient"
@@ -160,6 +163,23 @@ func History(t testing.TB, c client.Client, workflowID, runID string) *historypb
 		h.Events = append(h.Events, e)
 	}
 	return h
+}
+
+// ProtoBytes is m as stored and as read by name, for tests that search
+// server data for plaintext: its wire form (payload data as raw bytes,
+// failure messages as strings), a newline, then its protojson (every field
+// by name, bytes in base64).
+func ProtoBytes(t testing.TB, m proto.Message) []byte {
+	t.Helper()
+	bin, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(append(bin, '\n'), js...)
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent use: the log or output

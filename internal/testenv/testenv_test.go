@@ -2,12 +2,14 @@ package testenv
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
@@ -99,5 +101,22 @@ func TestSyncBuffer(t *testing.T) {
 		if n := strings.Count(out, fmt.Sprintf("w%d;", i)); n != 100 {
 			t.Errorf("writer %d: %d lines, want 100", i, n)
 		}
+	}
+}
+
+func TestProtoBytes(t *testing.T) {
+	p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"secret-value"`)}
+	b := string(ProtoBytes(t, p))
+	// The wire form may hold newline bytes (a tag); compact JSON holds none.
+	i := strings.LastIndex(b, "\n")
+	if i < 0 {
+		t.Fatalf("no newline between the wire form and the JSON: %q", b)
+	}
+	wire, js := b[:i], b[i+1:]
+	if !strings.Contains(wire, `"secret-value"`) {
+		t.Errorf("wire form %q lacks the payload data", wire)
+	}
+	if !strings.Contains(js, `"encoding"`) || !strings.Contains(js, base64.StdEncoding.EncodeToString([]byte(`"secret-value"`))) {
+		t.Errorf("protojson %q lacks the fields", js)
 	}
 }
