@@ -96,6 +96,21 @@ func replay(t *testing.T, name string, h *historypb.History, reg *step.Registry)
 	}
 }
 
+// replayLoopChain fails the test unless a loop was cut by continue-as-new
+// into three runs or more, replays every run and saves the second (which
+// resumes inside the loop) as name.
+func replayLoopChain(t *testing.T, name string, chain []*historypb.History, reg *step.Registry) {
+	t.Helper()
+	t.Logf("%d runs", len(chain))
+	if len(chain) < 3 {
+		t.Fatalf("%d runs, want the loop cut several times", len(chain))
+	}
+	for i, h := range chain {
+		replay(t, fmt.Sprintf("run %d", i+1), h, reg)
+	}
+	saveHistory(t, name, chain[1])
+}
+
 // saveHistory writes h to interpreter/testdata/histories/<name>.json when
 // -update-histories is given.
 func saveHistory(t *testing.T, name string, h *historypb.History) {
@@ -228,12 +243,5 @@ steps:
 	if res.Output["seen"] != want.String() || res.Output["total"] != 24.0 {
 		t.Fatalf("result %+v", res)
 	}
-	t.Logf("%d runs", len(chain))
-	if len(chain) < 3 {
-		t.Fatalf("%d runs, want the loop cut several times", len(chain))
-	}
-	for i, h := range chain {
-		replay(t, fmt.Sprintf("run %d", i+1), h, reg)
-	}
-	saveHistory(t, "continued-as-new-loop", chain[1])
+	replayLoopChain(t, "continued-as-new-loop", chain, reg)
 }
