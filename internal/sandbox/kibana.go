@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -543,12 +545,7 @@ func (k *Kibana) patchCases(w http.ResponseWriter, space string, b map[string]an
 // invalidPatch returns the 400 message for a malformed case update ("" when
 // it is valid), checking keys in sorted order.
 func invalidPatch(m map[string]any) string {
-	keys := make([]string, 0, len(m))
-	for f := range m {
-		keys = append(keys, f)
-	}
-	sort.Strings(keys)
-	for _, f := range keys {
+	for _, f := range slices.Sorted(maps.Keys(m)) {
 		v := m[f]
 		switch f {
 		case "id", "version", "title", "description", "tags", "assignees", "category", "customFields", "settings", "connector":
