@@ -161,6 +161,12 @@ func (a *authenticator) checkSignature(r *http.Request, sig string, body []byte,
 	return ""
 }
 
+// normalizedSignature is the lower-case hex of a signature header value
+// ("sha256=<hex>" or "<hex>").
+func normalizedSignature(header string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(header), "sha256="))
+}
+
 // Sign computes the HMAC-SHA256 of "<timestamp>.<body>" with secret, the
 // signature the starter expects (hex-encoded, prefixed "sha256=", in the
 // signature header).

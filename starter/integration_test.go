@@ -720,3 +720,52 @@ func TestIntegrationWatchDefinitionsReconcilesOnChange(t *testing.T) {
 		return errors.As(err, &nf)
 	})
 }
+
+// TestIntegrationSignedManualRunReplayAcrossReplicas: the replay cache is
+// per process, but a signed manual run without an Idempotency-Key is keyed
+// by its signature, so the same signed request replayed to another replica
+// finds the first run instead of starting a second one.
+func TestIntegrationSignedManualRunReplayAcrossReplicas(t *testing.T) {
+	d := def(uniq(t, "signed"), true, interpreter.Trigger{Type: "manual"})
+	secret := []byte("hmac-key")
+	h1 := newHarness(t, newMemDefs(d), func(c *Config) { c.Auth = AuthConfig{HMACSecret: string(secret)} })
+	replica, err := New(h1.srv.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs2 := httptest.NewServer(replica.Handler())
+	t.Cleanup(hs2.Close)
+	h2 := &harness{env: h1.env, srv: replica, http: hs2, defs: h1.defs}
+
+	path := "/api/v1/workflows/" + d.ID + "/run"
+	body := []byte(`{"inputs":{}}`)
+	signed := func(ts string) map[string]string {
+		return map[string]string{"X-Secflow-Signature": SignatureHeaderValue(secret, ts, body), "X-Secflow-Timestamp": ts}
+	}
+	now := time.Now().Unix()
+	first := signed(strconv.FormatInt(now, 10))
+
+	a := h1.post(t, path, body, first)
+	if a.code != http.StatusCreated || a.body["status"] != StatusStarted {
+		t.Fatalf("first signed request: %d %s", a.code, a.raw)
+	}
+	if id, _ := a.body["workflowId"].(string); !strings.HasPrefix(id, d.ID+"/manual/sig-") {
+		t.Errorf("workflowId = %q, want it keyed by the signature", id)
+	}
+	if r := h1.post(t, path, body, first); r.code != http.StatusUnauthorized {
+		t.Errorf("replay to the same replica: %d %s, want 401 (replay cache)", r.code, r.raw)
+	}
+	r := h2.post(t, path, body, first)
+	if r.code != http.StatusOK || r.body["status"] != StatusDuplicate || r.body["workflowId"] != a.body["workflowId"] || r.body["runId"] != a.body["runId"] {
+		t.Errorf("replay to another replica: %d %s, want 200 duplicate of %v", r.code, r.raw, a.body["workflowId"])
+	}
+	again := h2.post(t, path, body, signed(strconv.FormatInt(now-1, 10)))
+	if again.code != http.StatusCreated || again.body["workflowId"] == a.body["workflowId"] {
+		t.Errorf("newly signed request: %d %s, want a new run", again.code, again.raw)
+	}
+	keyed := signed(strconv.FormatInt(now-2, 10))
+	keyed["Idempotency-Key"] = uniq(t, "key")
+	if k := h2.post(t, path, body, keyed); k.code != http.StatusCreated || k.body["workflowId"] != d.ID+"/manual/"+keyed["Idempotency-Key"] {
+		t.Errorf("an Idempotency-Key wins over the signature: %d %s", k.code, k.raw)
+	}
+}

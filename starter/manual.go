@@ -167,6 +167,12 @@ func (s *Server) handleManualRun(req *request) (int, any, *apiError) {
 	if len(key) > 255 {
 		return 0, nil, errorf(http.StatusBadRequest, "bad_idempotency_key", "Idempotency-Key longer than 255 characters")
 	}
+	if key == "" && req.signature != "" {
+		// A signed request without a key is keyed by its signature, so a
+		// replay of it (within the timestamp window, to any starter
+		// replica) names the same workflow and starts nothing new.
+		key = signatureKey(req.signature)
+	}
 	ev, err := ManualEvent(def, body.Event, s.cfg.Limits)
 	if err != nil {
 		var re *RejectError
@@ -208,4 +214,15 @@ func inputError(problems []string) string {
 		return msg
 	}
 	return fmt.Sprintf("Workflow input validation failed: %s", strings.Join(problems, "; "))
+}
+
+// signatureKey is the idempotency key of a signed manual-run request sent
+// without an Idempotency-Key header: "sig-" and the first 128 bits of its
+// HMAC signature (hex). The signature covers the timestamp and the body,
+// so a deliberate second request (new timestamp) gets a new key.
+func signatureKey(signatureHex string) string {
+	if len(signatureHex) > 32 {
+		signatureHex = signatureHex[:32]
+	}
+	return "sig-" + signatureHex
 }

@@ -125,6 +125,9 @@ type request struct {
 	body     []byte
 	received time.Time
 	log      *slog.Logger
+	// signature is the verified HMAC signature (hex) when the request was
+	// authenticated by its body signature; empty otherwise.
+	signature string
 }
 
 // apiError is an error answer.
@@ -205,12 +208,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, endpoint strin
 			return fail(errorf(http.StatusBadRequest, "read_error", "reading request body: %v", err))
 		}
 	}
+	var signature string
 	if signed {
 		if why := s.auth.check(r, body, received); why != "" {
 			return unauthenticated(why)
 		}
+		if !s.auth.bearerOK(r) {
+			signature = normalizedSignature(r.Header.Get(s.cfg.Auth.SignatureHeader))
+		}
 	}
-	req := &request{r: r, body: body, received: received, log: s.log.With("endpoint", endpoint)}
+	req := &request{r: r, body: body, received: received, log: s.log.With("endpoint", endpoint), signature: signature}
 	code, v, apiErr := h(req)
 	elapsed := s.cfg.Now().Sub(received)
 	w.Header().Set("Server-Timing", fmt.Sprintf("start;dur=%.3f", float64(elapsed.Microseconds())/1000))
