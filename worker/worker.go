@@ -75,6 +75,9 @@ type Config struct {
 	// BlobGC turns on the periodic garbage collection of Blobs (see
 	// BlobGC; off by default).
 	BlobGC BlobGC
+	// Deployment turns on Worker Versioning (see Deployment; zero: off,
+	// the worker is unversioned).
+	Deployment Deployment
 	// Options are extra Temporal worker options.
 	Options sdkworker.Options
 }
@@ -86,6 +89,9 @@ func New(cfg Config) (sdkworker.Worker, error) {
 	}
 	if cfg.TaskQueue == "" {
 		cfg.TaskQueue = interpreter.DefaultTaskQueue
+	}
+	if err := cfg.Deployment.apply(&cfg.Options); err != nil {
+		return nil, err
 	}
 	w := sdkworker.New(cfg.Client, cfg.TaskQueue, cfg.Options)
 	if err := Register(w, cfg); err != nil {
@@ -123,7 +129,7 @@ func Register(w Registry, cfg Config) error {
 		BlobThreshold:            cfg.BlobThreshold,
 		ContinueAsNewAfterEvents: cfg.ContinueAsNewAfterEvents,
 		BlobStore:                cfg.Blobs != nil,
-	}), workflow.DynamicRegisterOptions{})
+	}), cfg.Deployment.workflowOptions())
 	w.RegisterActivityWithOptions(loadDefinition(cfg.Definitions), activity.RegisterOptions{Name: interpreter.LoadDefinitionActivity})
 	w.RegisterActivityWithOptions(interpreter.NewFetchBlob(cfg.Blobs), activity.RegisterOptions{Name: interpreter.FetchBlobActivity})
 	w.RegisterActivityWithOptions(interpreter.NewStoreBlob(cfg.Blobs), activity.RegisterOptions{Name: interpreter.StoreBlobActivity})

@@ -39,6 +39,7 @@ type workerFlags struct {
 	ensureAttrs bool
 	metrics     *metricsFlags
 	blobGCAge   string
+	deployment  worker.Deployment
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -48,6 +49,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&f.connectors, "connectors", env(connectors.EnvPath, ""), "connectors.yaml `file` (env "+connectors.EnvPath+"); empty: only SECFLOW_ES_URL / SECFLOW_KIBANA_URL defaults")
 	fs.StringVar(&f.kibanaURL, "kibana-url", env("SECFLOW_KIBANA_URL", ""), "Kibana base `URL` exposed to templates as kibanaUrl (env SECFLOW_KIBANA_URL)")
 	fs.StringVar(&f.blobGCAge, "blob-gc-older-than", env("SECFLOW_BLOB_GC_OLDER_THAN", ""), "collect the blob store every 6h, removing payloads unused for this `age` (e.g. 30d; at least the namespace retention + 1d; env SECFLOW_BLOB_GC_OLDER_THAN); empty: off, see docs/operating.md")
+	fs.StringVar(&f.deployment.Name, "deployment-name", env("SECFLOW_DEPLOYMENT_NAME", ""), "Temporal Worker Deployment `name` (with --build-id: turns on Worker Versioning, runs stay pinned to the build that started them; env SECFLOW_DEPLOYMENT_NAME); empty: unversioned, see docs/operating.md")
+	fs.StringVar(&f.deployment.BuildID, "build-id", env("SECFLOW_BUILD_ID", ""), "`ID` of this worker build within --deployment-name, e.g. the release tag (env SECFLOW_BUILD_ID)")
 	fs.BoolVar(&f.ensureAttrs, "ensure-search-attributes", envBool("SECFLOW_ENSURE_SEARCH_ATTRIBUTES"), "register secflow's custom search attributes on the namespace before polling (needs operator permission; env SECFLOW_ENSURE_SEARCH_ATTRIBUTES)")
 	return runService(fs, f.common, args, stderr, []string{
 		"Runs the secflow Temporal worker (interpreter workflow + step activities) against an",
@@ -59,6 +62,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
+	if err := f.deployment.Validate(); err != nil {
+		return fmt.Errorf("--deployment-name/--build-id: %w", err)
+	}
 	var gc worker.BlobGC
 	if f.blobGCAge != "" {
 		age, err := duration.Parse(f.blobGCAge)
@@ -95,7 +101,8 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("worker polling", "task_queue", f.common.taskQueue, "definitions", len(defs.All()), "blob_dir", blobs.Dir())
+	log.Info("worker polling", "task_queue", f.common.taskQueue, "definitions", len(defs.All()), "blob_dir", blobs.Dir(),
+		"deployment_version", f.deployment.String())
 	return worker.Run(ctx, worker.Config{
 		Blobs:       blobs,
 		BlobGC:      gc,
@@ -109,6 +116,7 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 		UIBaseURL:   f.common.uiURL,
 		KibanaURL:   f.kibanaURL,
 		Options:     wopts,
+		Deployment:  f.deployment,
 	})
 }
 
