@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,18 @@ import (
 // records that field, not the output; rendering the whole value (e.g.
 // `{{ steps.big.output | json }}`) records it once. Every other rendering
 // stays in workflow code, without history cost.
+//
+// References also end up nested inside values: a parallel step's
+// output.results (and .branches) holds each branch's last output, a child
+// run without workflow.output gives its parent the outputs of the
+// iterations of its last loop as an array, and a value carried over a
+// continue-as-new may be stored whole with such references inside. A
+// template that mentions a root holding nested references goes through
+// FetchBlobActivity too, with one slot per reference (its path through
+// map keys and array indexes); the activity resolves references inside
+// stored values as well. So a foreach over those results, a data.set
+// copying them or an activity `with` reading them gets the real values.
+// Runs recorded before this (changeNestedBlobs) read them as they were.
 
 // Names of the blob local activities.
 const (
@@ -81,12 +94,27 @@ func BlobRefOf(v any) (ref string, size int64, ok bool) {
 }
 
 // BlobSlot is where a blob reference sits in a template context: a path
-// of map keys from the root ("event"; "steps", name, "output"; "variables",
-// key).
+// from the root ("event"; "steps", name, "output"; "variables", key), then,
+// for a reference nested inside such a value, map keys and array indexes
+// (decimal) down to it (e.g. "steps", "fan", "output", "results", "0",
+// "output").
 type BlobSlot struct {
 	Path []string `json:"path"`
 	Ref  string   `json:"ref"`
+	// nested marks a reference inside a value rather than the value
+	// itself (resolved since changeNestedBlobs).
+	nested bool
 }
+
+// changeNestedBlobs is the GetVersion change ID of resolving references
+// nested inside values (a parallel step's results, a child run's
+// outputs collected from a loop): histories recorded before it replay
+// reading those references as they are.
+const changeNestedBlobs = "blob-nested-refs"
+
+// maxRefDepth bounds the search for nested references (JSON values are
+// far shallower; a deeper one is left as it is).
+const maxRefDepth = 64
 
 // Operations of FetchBlobActivity.
 const (
@@ -156,7 +184,7 @@ func (r *run) renderString(wctx workflow.Context, s *Step, str string, ctx map[s
 // that is not a T reads as T's zero value).
 func renderVia[T any](r *run, wctx workflow.Context, s *Step, op string, v any, ctx map[string]any,
 	render func(limitedEngine) (T, error)) (T, error) {
-	slots := neededSlots(ctx, v)
+	slots := r.neededSlots(wctx, ctx, v)
 	return withTemplateLimit(r, wctx, s, func(limit int) (T, error) {
 		if len(slots) > 0 {
 			res, err := r.viaBlobs(wctx, &BlobRequest{Op: op, Value: v, Step: stepName(s),
@@ -183,7 +211,7 @@ func stepName(s *Step) string {
 // evaluate evaluates an expression with its type (see renderValue; a
 // typed value is not rendered text and has no template output limit).
 func (r *run) evaluate(wctx workflow.Context, expr string, ctx map[string]any) (any, error) {
-	if slots := neededSlots(ctx, expr); len(slots) > 0 {
+	if slots := r.neededSlots(wctx, ctx, expr); len(slots) > 0 {
 		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpEvaluate, Value: expr}, ctx, slots)
 		if err != nil {
 			return nil, err
@@ -233,59 +261,133 @@ func (r *run) viaBlobs(wctx workflow.Context, req *BlobRequest, ctx map[string]a
 	return &res, nil
 }
 
-// blobSlots lists the blob references of a template context, in a fixed
-// order: event, steps.<name>.<field>, variables.<key>.
+// blobSlots lists the blob references of a template context that sit
+// where templates look them up (not those nested inside values), in a
+// fixed order: event, steps.<name>.<field>, variables.<key>.
 func blobSlots(ctx map[string]any) []BlobSlot {
 	var out []BlobSlot
-	if ref, _, ok := BlobRefOf(ctx["event"]); ok {
-		out = append(out, BlobSlot{Path: []string{"event"}, Ref: ref})
+	eachRoot(ctx, func(path []string, v any) {
+		if ref, _, ok := BlobRefOf(v); ok {
+			out = append(out, BlobSlot{Path: path, Ref: ref})
+		}
+	})
+	return out
+}
+
+// eachRoot calls fn, in a fixed order, with the path and value of every
+// place of ctx a blob reference may sit: event, steps.<name>.input and
+// .output, variables.<key>.
+func eachRoot(ctx map[string]any, fn func(path []string, v any)) {
+	if ev, ok := ctx["event"]; ok && ev != nil {
+		fn([]string{"event"}, ev)
 	}
 	if steps, ok := ctx["steps"].(map[string]any); ok {
 		for _, name := range keysSorted(steps) {
 			m, _ := steps[name].(map[string]any)
 			for _, f := range []string{"input", "output"} {
-				if ref, _, ok := BlobRefOf(m[f]); ok {
-					out = append(out, BlobSlot{Path: []string{"steps", name, f}, Ref: ref})
+				if v, ok := m[f]; ok && v != nil {
+					fn([]string{"steps", name, f}, v)
 				}
 			}
 		}
 	}
 	if vars, ok := ctx["variables"].(map[string]any); ok {
 		for _, k := range keysSorted(vars) {
-			if ref, _, ok := BlobRefOf(vars[k]); ok {
-				out = append(out, BlobSlot{Path: []string{"variables", k}, Ref: ref})
+			if v := vars[k]; v != nil {
+				fn([]string{"variables", k}, v)
 			}
 		}
 	}
-	return out
 }
 
 // neededSlots returns the blob references of ctx that the strings of
-// values may read. The test is textual and errs on the safe side: a false
-// positive costs one local activity, never a wrong value.
+// values may read: the values at the places of eachRoot that are
+// references and, inside the others, the nested references (flagged
+// nested). Only values the strings mention are searched. The test is
+// textual and errs on the safe side: a false positive costs one local
+// activity, never a wrong value.
 func neededSlots(ctx map[string]any, values ...any) []BlobSlot {
-	slots := blobSlots(ctx)
-	if len(slots) == 0 {
-		return nil
-	}
 	var texts []string
 	for _, v := range values {
 		collectStrings(v, &texts)
 	}
+	if len(texts) == 0 {
+		return nil
+	}
 	var out []BlobSlot
-	for _, s := range slots {
+	eachRoot(ctx, func(path []string, v any) {
 		key := ""
-		if len(s.Path) > 1 {
-			key = s.Path[1]
+		if len(path) > 1 {
+			key = path[1]
 		}
+		_, isMap := v.(map[string]any)
+		if _, isList := v.([]any); !isMap && !isList {
+			return // a scalar holds no reference
+		}
+		mentioned := false
 		for _, t := range texts {
-			if mentions(t, s.Path[0], key) {
-				out = append(out, s)
+			if mentions(t, path[0], key) {
+				mentioned = true
 				break
 			}
 		}
-	}
+		if !mentioned {
+			return
+		}
+		if ref, _, ok := BlobRefOf(v); ok {
+			out = append(out, BlobSlot{Path: path, Ref: ref})
+			return
+		}
+		nestedRefs(v, path, 0, &out)
+	})
 	return out
+}
+
+// nestedRefs appends the references inside v (at path; v itself is not
+// one), map keys in sorted order, array elements in index order.
+func nestedRefs(v any, path []string, depth int, out *[]BlobSlot) {
+	if depth >= maxRefDepth {
+		return
+	}
+	visit := func(seg string, x any) {
+		p := append(path[:len(path):len(path)], seg)
+		if ref, _, ok := BlobRefOf(x); ok {
+			*out = append(*out, BlobSlot{Path: p, Ref: ref, nested: true})
+			return
+		}
+		nestedRefs(x, p, depth+1, out)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range keysSorted(x) {
+			visit(k, x[k])
+		}
+	case []any:
+		for i, e := range x {
+			visit(strconv.Itoa(i), e)
+		}
+	}
+}
+
+// neededSlots is the package function neededSlots for this run: nested
+// references are resolved only in runs recorded since changeNestedBlobs
+// (asked only when the strings read one).
+func (r *run) neededSlots(wctx workflow.Context, ctx map[string]any, values ...any) []BlobSlot {
+	slots := neededSlots(ctx, values...)
+	nested := false
+	for _, s := range slots {
+		nested = nested || s.nested
+	}
+	if !nested || workflow.GetVersion(wctx, changeNestedBlobs, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		return slots
+	}
+	kept := slots[:0]
+	for _, s := range slots {
+		if !s.nested {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 // collectStrings appends every string inside v (keys included).
@@ -339,19 +441,65 @@ func isIdentByte(c byte) bool {
 }
 
 // substitute returns a copy of ctx with the value at path replaced by v
-// (maps along the path are copied, never modified).
+// (maps and arrays along the path are copied, never modified). A path
+// that does not lead anywhere leaves ctx as it is.
 func substitute(ctx map[string]any, path []string, v any) map[string]any {
-	out := make(map[string]any, len(ctx)+1)
-	for k, x := range ctx {
-		out[k] = x
-	}
-	if len(path) == 1 {
-		out[path[0]] = v
-		return out
-	}
-	child, _ := out[path[0]].(map[string]any)
-	out[path[0]] = substitute(child, path[1:], v)
+	out, _ := substituteIn(ctx, path, v).(map[string]any)
 	return out
+}
+
+// substituteIn is substitute for any container: a map (key path[0]) or an
+// array (index path[0]).
+func substituteIn(c any, path []string, v any) any {
+	if len(path) == 0 {
+		return v
+	}
+	switch x := c.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x)+1)
+		for k, e := range x {
+			out[k] = e
+		}
+		out[path[0]] = substituteIn(x[path[0]], path[1:], v)
+		return out
+	case []any:
+		i, err := strconv.Atoi(path[0])
+		if err != nil || i < 0 || i >= len(x) {
+			return c
+		}
+		out := append([]any(nil), x...)
+		out[i] = substituteIn(x[i], path[1:], v)
+		return out
+	case nil:
+		return substituteIn(map[string]any{}, path, v)
+	}
+	return c
+}
+
+// resolveNested returns v with the references nested inside it replaced
+// by their values, themselves resolved (a value carried over a
+// continue-as-new may hold the references of a parallel step's results).
+func resolveNested(ctx context.Context, cache *blobCache, store blobstore.Store, v any, depth int) (any, error) {
+	if depth >= maxRefDepth {
+		return v, nil
+	}
+	var slots []BlobSlot
+	if ref, _, ok := BlobRefOf(v); ok {
+		slots = []BlobSlot{{Ref: ref}}
+	} else {
+		nestedRefs(v, nil, 0, &slots)
+	}
+	for _, s := range slots {
+		x, err := cache.get(ctx, store, s.Ref)
+		if err != nil {
+			return nil, err
+		}
+		if x, err = resolveNested(ctx, cache, store, x, depth+1); err != nil {
+			return nil, err
+		}
+		v = substituteIn(v, s.Path, x)
+	}
+	return v, nil
 }
 
 // NewFetchBlob returns the FetchBlobActivity local activity reading from
@@ -366,6 +514,9 @@ func NewFetchBlob(store blobstore.Store) func(ctx context.Context, req *BlobRequ
 		env := req.Context
 		for _, s := range req.Slots {
 			v, err := cache.get(ctx, store, s.Ref)
+			if err == nil {
+				v, err = resolveNested(ctx, cache, store, v, 1)
+			}
 			if err != nil {
 				if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrBadRef) {
 					return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBlob, nil)

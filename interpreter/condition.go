@@ -25,7 +25,7 @@ func (r *run) evalCondition(wctx workflow.Context, cond any, ctx map[string]any,
 	if b, ok := cond.(bool); ok {
 		return b, nil
 	}
-	if slots := neededSlots(ctx, cond); len(slots) > 0 {
+	if slots := r.neededSlots(wctx, ctx, cond); len(slots) > 0 {
 		res, err := r.viaBlobs(wctx, &BlobRequest{Op: blobOpCondition, Value: cond, StepID: stepID}, ctx, slots)
 		if err != nil {
 			return false, err

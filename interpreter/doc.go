@@ -26,8 +26,9 @@
 // dynamic `steps[...]` resolves every reference). A rendering that needs a
 // whole large value (`{{ steps.big.output | json }}`, a foreach over its
 // items) still records it once. max-step-size is checked on the real size.
-// References nested inside other values (e.g. in an array collected by a
-// loop) are not resolved; step inputs (rendered `with`) are not offloaded.
+// References nested inside other values (a parallel step's results, the
+// array of iteration outputs a child run gives its parent) are resolved
+// the same way; step inputs (rendered `with`) are not offloaded.
 //
 // Runs continue as new (continue.go) when Temporal suggests it or
 // Options.ContinueAsNewAfterEvents is reached, at top-level step

@@ -15,7 +15,7 @@ import (
 func runDataStep(c *call) (any, error) {
 	now := c.r.now()
 	ctx := c.context()
-	slots := neededSlots(ctx, c.s.With, c.s.Config)
+	slots := c.r.neededSlots(c.ctx, ctx, c.s.With, c.s.Config)
 	return withTemplateLimit(c.r, c.ctx, c.s, func(limit int) (any, error) {
 		if len(slots) > 0 {
 			res, err := c.r.viaBlobs(c.ctx, &BlobRequest{Op: blobOpData, Type: c.s.Type, Value: c.s.With, Config: c.s.Config,
