@@ -2,10 +2,16 @@
 // that step outputs and alert events too large for Temporal history (2 MiB
 // per payload, 50 MiB per run) travel as small references instead.
 //
-// A reference is content-addressed: "sha256:<64 hex digits>" of the stored
-// bytes. Storing the same bytes twice yields the same reference and one
-// copy, which makes Put idempotent across activity retries, and makes a
-// reference immutable, which is what lets a workflow replay read it again.
+// A reference is content-addressed: "sha256:<64 hex digits>" of the
+// payload's bytes. Storing the same bytes twice yields the same reference
+// and one copy, which makes Put idempotent across activity retries, and
+// makes a reference immutable, which is what lets a workflow replay read it
+// again.
+//
+// The disk store can encrypt its files at rest (Disk.WithSealer, with the
+// payload encryption key ring of internal/payloadcodec); references and
+// file names stay the digest of the plaintext, and plain files written
+// before encryption was turned on keep reading.
 package blobstore
 
 import (

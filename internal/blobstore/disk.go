@@ -18,7 +18,8 @@ const DefaultDir = ".secflow/blobs"
 // Disk is a Store keeping each payload in one file under a directory:
 // <dir>/sha256/<first 2 hex digits>/<digest>. Writes are atomic (a
 // temporary file in the same directory, synced, then renamed), so a reader
-// never sees a partial payload, and Get verifies the content hash. It is
+// never sees a partial payload, and Get verifies the content hash (of the
+// plaintext: files may be sealed, see WithSealer and sealed.go). It is
 // meant for development and single-node installs: the worker and the
 // starter must share the directory.
 //
@@ -30,6 +31,8 @@ type Disk struct {
 	dir string
 	// now is the store's clock (time.Now; tests inject one).
 	now func() time.Time
+	// sealer, when set, encrypts payload files (see WithSealer).
+	sealer Sealer
 }
 
 // NewDisk opens (creating it if needed) a disk store in dir; "" means
@@ -83,10 +86,14 @@ func (d *Disk) Put(ctx context.Context, key string, data []byte) (string, error)
 	}
 	ref := RefOf(data)
 	digest, _ := digestOf(ref)
-	if d.refresh(d.path(digest)) {
+	if p := d.path(digest); d.refresh(p) && !d.storedPlain(p) {
 		return ref, nil
 	}
-	if err := d.write(digest, data); err != nil {
+	stored, err := d.encode(data)
+	if err != nil {
+		return "", fmt.Errorf("storing blob for %s: %w", key, err)
+	}
+	if err := d.write(digest, stored); err != nil {
 		return "", fmt.Errorf("storing blob for %s: %w", key, err)
 	}
 	return ref, nil
@@ -160,8 +167,9 @@ func (d *Disk) write(digest string, data []byte) error {
 // refuses ages under MinGCAge, far above it.
 const getRefreshAfter = time.Hour
 
-// Get reads the payload stored under ref, checks its hash and marks it as
-// used (see Disk). A payload GC is collecting at that moment is put back.
+// Get reads the payload stored under ref, opens it when it is sealed (see
+// WithSealer), checks its hash and marks it as used (see Disk). A payload
+// GC is collecting at that moment is put back.
 func (d *Disk) Get(ctx context.Context, ref string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -171,7 +179,7 @@ func (d *Disk) Get(ctx context.Context, ref string) ([]byte, error) {
 		return nil, err
 	}
 	p := d.path(digest)
-	b, mtime, err := readFile(p)
+	stored, mtime, err := readFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		if b, ok := d.rescue(digest); ok {
 			return b, nil
@@ -181,14 +189,15 @@ func (d *Disk) Get(ctx context.Context, ref string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading blob %s: %w", ref, err)
 	}
-	if err := verify(ref, b); err != nil {
+	b, err := d.decode(ref, stored)
+	if err != nil {
 		return nil, err
 	}
 	if now := d.now(); now.Sub(mtime) > getRefreshAfter {
 		if err := os.Chtimes(p, now, now); errors.Is(err, fs.ErrNotExist) {
-			// GC moved it away after we read it: put it back (best
-			// effort: the bytes read are returned either way).
-			_ = d.write(digest, b)
+			// GC moved it away after we read it: put it back as it was
+			// (best effort: the bytes read are returned either way).
+			_ = d.write(digest, stored)
 		}
 	}
 	return b, nil
@@ -218,11 +227,15 @@ func (d *Disk) rescue(digest string) ([]byte, bool) {
 	p := d.path(digest)
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(p), trashPrefix+digest+"-*"))
 	for _, m := range matches {
-		b, err := os.ReadFile(m)
-		if err != nil || verify(refPrefix+digest, b) != nil {
+		stored, err := os.ReadFile(m)
+		if err != nil {
 			continue
 		}
-		_ = d.write(digest, b) // best effort: the bytes read are returned either way
+		b, err := d.decode(refPrefix+digest, stored)
+		if err != nil {
+			continue
+		}
+		_ = d.write(digest, stored) // best effort: the bytes read are returned either way
 		return b, true
 	}
 	return nil, false

@@ -25,7 +25,6 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/devstack"
 	"github.com/secflow/secflow/internal/metricsauth"
@@ -199,7 +198,7 @@ func devMain(ctx context.Context, f devFlags, started time.Time, stdout io.Write
 	if blobDir == "" {
 		blobDir = filepath.Join(f.dataDir, "blobs")
 	}
-	blobs, err := blobstore.NewDisk(blobDir)
+	blobs, err := openBlobStore(blobDir, topts)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/secflow/secflow/internal/blobstore"
+	"github.com/secflow/secflow/internal/temporalclient"
 )
 
 // runService finishes a long-running command (`secflow worker`, `secflow
@@ -40,4 +43,28 @@ func runService(fs *flag.FlagSet, common *commonFlags, args []string, stderr io.
 		return 1
 	}
 	return 0
+}
+
+// openBlobStore opens (creating it if needed) the disk blob store in dir
+// ("" means blobstore.DefaultDir). When topts configures a payload
+// encryption key ring (topts.Payload, as for the Temporal client's data
+// converter), the store seals the files it writes with the ring's current
+// key and opens sealed files with any key of the ring; plain files keep
+// reading.
+func openBlobStore(dir string, topts *temporalclient.Options) (*blobstore.Disk, error) {
+	blobs, err := blobstore.NewDisk(dir)
+	if err != nil {
+		return nil, err
+	}
+	if topts == nil {
+		return blobs, nil
+	}
+	codec, err := topts.Payload.Load()
+	if err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	if codec == nil {
+		return blobs, nil
+	}
+	return blobs.WithSealer(codec), nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/internal/temporalclient"
 	"github.com/secflow/secflow/starter"
 )
@@ -76,7 +75,7 @@ func starterMain(ctx context.Context, f starterFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := blobstore.NewDisk(f.common.blobDir)
+	blobs, err := openBlobStore(f.common.blobDir, f.temporal)
 	if err != nil {
 		return err
 	}
