@@ -26,30 +26,32 @@ import (
 //
 // Boundaries are the points between two top-level steps and the points
 // between two iterations of a loop (`type: foreach` or `type: while`) that
-// is top-level or nested only in if/foreach/while steps, where neither the
-// loop nor any step enclosing it has a `timeout` or its own `on-failure`
-// and no enclosing loop has an iteration-timeout or iteration-on-failure
+// is top-level or nested only in if/switch/foreach/while steps, where
+// neither the loop nor any step enclosing it has a `timeout` or its own
+// `on-failure` and no enclosing loop has an iteration-timeout or iteration-on-failure
 // (all of them would span the boundary). The loop goes on in the new run
 // with the next iteration, its `if:` not evaluated again, its items and
 // state carried, and its step record continued. A top-level foreach is
 // carried as ResumeState.Next and Iteration (the form recorded before
 // nested cuts existed); every other cut carries a cursor of frames
 // (ResumeState.Frames, see ResumeFrame): each enclosing container with its
-// step index, its `if` branch or the iteration in progress, down to the
-// loop. The new run walks down the cursor without evaluating conditions
-// or items again: an `if` takes the recorded branch, an enclosing loop
-// runs the rest of its iteration (foreach.item/index/total,
-// while.iteration as they were) and then its next iterations. Results of
+// step index, its `if` branch, its `switch` case or the iteration in
+// progress, down to the loop. The new run walks down the cursor without evaluating conditions
+// or items again: an `if` takes the recorded branch, a `switch` the
+// recorded case (its expression and matches not rendered again, its input
+// and state carried), an enclosing loop runs the rest of its iteration
+// (foreach.item/index/total, while.iteration as they were) and then its
+// next iterations. Results of
 // nested steps live in the run's one store, so steps.* is carried whole;
 // no retry is in flight at a boundary (no on-failure encloses one), so
 // attempt counters are those of the carried step records.
 // A step-level `foreach:` (without on-failure, its own or the
 // workflow-level one) is cut the same way between iterations, not inside
-// one. Nothing else is cut: a loop inside a parallel branch, a switch, a
-// fallback or a timeout, and a child workflow run to their end in one run (split such work with workflow.execute). A run
-// continues only after it made progress (a step or an iteration), never
-// while a step is parked or waits for input, and only after every update
-// handler finished.
+// one. Nothing else is cut: a loop inside a parallel branch, a fallback
+// or a timeout, and a child workflow run to their end in one run (split
+// such work with workflow.execute). A run continues only after it made
+// progress (a step or an iteration), never while a step is parked or
+// waits for input, and only after every update handler finished.
 // Values over the blob threshold (step inputs/outputs, variables, log
 // outputs) are carried as blob references through StoreBlobActivity when
 // a blob store is configured; if the new input would still be too large
@@ -59,7 +61,9 @@ import (
 // histories recorded before it replay without ever continuing. Cuts with
 // a cursor (a top-level while, nested loops) are guarded too with
 // GetVersion(changeNestedContinue), asked first: histories recorded before
-// it replay without cutting there.
+// it replay without cutting there. A loop inside a switch case asks
+// GetVersion(changeSwitchContinue) before those: histories recorded before
+// it replay without cutting inside a switch.
 
 // changeContinue is the GetVersion change ID of continue-as-new.
 const changeContinue = "continue-as-new"
@@ -73,18 +77,27 @@ const maxResumeBytes = 1536 << 10
 // if/foreach/while branches (the resume cursor of frames).
 const changeNestedContinue = "continue-as-new-nested"
 
+// changeSwitchContinue is the GetVersion change ID of continue-as-new
+// between the iterations of loops inside a `switch` case (asked before
+// changeNestedContinue, only for those loops).
+const changeSwitchContinue = "continue-as-new-switch"
+
 // ResumeFrame is one level of the resume cursor of a run continued as new
 // inside nested steps: the step at index Step of the step list it is in
 // (for the first frame, the top-level step list) and, for that step, the
-// branch of an `if` (Else) or the iteration of a loop (Iteration). In every
-// frame but the last, the step runs the steps of the next frame's list: an
-// `if` its branch, a loop iteration Iteration again (with its
+// branch of an `if` (Else), the case of a `switch` (Case) or the iteration
+// of a loop (Iteration). In every frame but the last, the step runs the
+// steps of the next frame's list: an `if` its branch, a `switch` its case,
+// a loop iteration Iteration again (with its
 // foreach.item/index or while.iteration), from the next frame's step on.
 // The last frame is a loop that goes on with iteration Iteration.
 type ResumeFrame struct {
 	Step      int  `json:"step"`
 	Else      bool `json:"else,omitempty"`
 	Iteration int  `json:"iteration,omitempty"`
+	// Case is the case a `switch` runs: its index in cases, -1 for
+	// default (since changeSwitchContinue).
+	Case int `json:"case,omitempty"`
 }
 
 // continueAsNew ends the walk so that the run continues as new at the
@@ -275,14 +288,45 @@ func (c *call) runIfBranch(branch []*Step, elseBranch bool, lr *loopResume) erro
 	return err
 }
 
+// runSwitchCase runs the case idx (-1: default) of a `switch`, from the
+// cursor of lr when it resumes. Its loops are cut only in runs recorded
+// since changeSwitchContinue (see nestedDue).
+func (c *call) runSwitchCase(idx int, branch []*Step, lr *loopResume) error {
+	var rest []ResumeFrame
+	if lr != nil {
+		rest = lr.rest
+	}
+	isc := c.innerScope("")
+	isc.inSwitch = true
+	err := c.r.runStepsFrom(c.ctx, isc, branch, rest)
+	if can, ok := err.(*continueAsNew); ok {
+		can.push(ResumeFrame{Case: idx})
+	}
+	return err
+}
+
 // nestedDue reports whether the run should continue as new now, between
-// two iterations of a loop cut with the resume cursor (a top-level while,
-// a nested loop).
-func (r *run) nestedDue() bool {
+// two iterations of the loop of c cut with the resume cursor (a top-level
+// while, a nested loop); a loop inside a switch case asks
+// changeSwitchContinue first.
+func (c *call) nestedDue() bool {
+	return c.r.nestedDue(c.sc.inSwitch)
+}
+
+// nestedDue is call.nestedDue for a loop that is (inSwitch) or is not
+// inside a switch case.
+func (r *run) nestedDue(inSwitch bool) bool {
 	if r.progress == 0 || r.noContinue || r.noNested || len(r.parked) > 0 || len(r.inputs) > 0 || r.ctx.Err() != nil {
 		return false
 	}
+	if inSwitch && r.noSwitch {
+		return false
+	}
 	if !r.dueNow() {
+		return false
+	}
+	if inSwitch && workflow.GetVersion(r.ctx, changeSwitchContinue, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		r.noSwitch = true
 		return false
 	}
 	if workflow.GetVersion(r.ctx, changeNestedContinue, workflow.DefaultVersion, 1) == workflow.DefaultVersion {

@@ -32,11 +32,13 @@
 //
 // Runs continue as new (continue.go) when Temporal suggests it or
 // Options.ContinueAsNewAfterEvents is reached, at top-level step
-// boundaries and between iterations of a top-level `type: foreach`
-// without timeout or own on-failure, carrying the cursor, variables, step
-// results, output, step records and the first run's start in
-// RunInput.Resume. Other long steps (a while, a nested loop, a step-level
-// foreach:, a parallel step) run to their end in one run; split them with
+// boundaries and between iterations of a foreach, while or step-level
+// foreach: that is top-level or nested only in if/switch/foreach/while
+// steps, without timeout or on-failure spanning the boundary, carrying
+// the cursor (ResumeFrame: step index, if branch, switch case, iteration),
+// variables, step results, output, step records and the first run's start
+// in RunInput.Resume. Other long steps (loops in a parallel branch, a
+// fallback or a timeout) run to their end in one run; split them with
 // workflow.execute.
 //
 // Templating lives in interpreter/template, conditions in interpreter/kql,

@@ -103,7 +103,7 @@ func (c *call) forEachItemFrom(items []any, from int, body func(workflow.Context
 		if split && i > from && c.ctx.Err() == nil && c.r.continueDue() {
 			return &continueAsNew{frames: []ResumeFrame{{Iteration: i}}, legacy: true}
 		}
-		if nested && i > from && c.ctx.Err() == nil && c.r.nestedDue() {
+		if nested && i > from && c.ctx.Err() == nil && c.nestedDue() {
 			return &continueAsNew{frames: []ResumeFrame{{Iteration: i}}}
 		}
 		if limit > 0 && i >= limit {

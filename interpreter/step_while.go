@@ -32,7 +32,7 @@ func runWhile(c *call) (any, error) {
 	}
 	cut := c.cuttable()
 	for it := from; ; it++ {
-		if cut && it > from && c.ctx.Err() == nil && c.r.nestedDue() {
+		if cut && it > from && c.ctx.Err() == nil && c.nestedDue() {
 			return nil, &continueAsNew{frames: []ResumeFrame{{Iteration: it}}}
 		}
 		st := map[string]any{"iteration": it}

@@ -119,10 +119,12 @@ type run struct {
 	// container to resume (a top-level foreach at an iteration, or a
 	// frame of the resume cursor); resumeFrames is the cursor runTop
 	// starts from; noNested stops continuing as new inside nested loops
-	// and top-level whiles (histories recorded before that).
+	// and top-level whiles (histories recorded before that), noSwitch
+	// inside switch cases.
 	runs         int
 	noContinue   bool
 	noNested     bool
+	noSwitch     bool
 	progress     int
 	top          int
 	loopResume   *loopResume
@@ -149,8 +151,11 @@ type scope struct {
 	inFallback bool
 	zone       *zone
 	// noCut says the loops of this scope may not be cut by continue-as-new
-	// (an enclosing step other than a cuttable if/foreach/while).
+	// (an enclosing step other than a cuttable if/switch/foreach/while).
 	noCut bool
+	// inSwitch says a switch case encloses the scope (its loops are cut
+	// since changeSwitchContinue, continue.go).
+	inSwitch bool
 }
 
 // child returns a copy of sc for a nested step list.

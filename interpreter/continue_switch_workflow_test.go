@@ -1,0 +1,269 @@
+package interpreter_test
+
+import (
+	"errors"
+	"testing"
+
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/secflow/secflow/interpreter"
+	"github.com/secflow/secflow/worker"
+)
+
+// switchCases are definitions whose long loops sit in a switch case (or
+// its default), cut by continue-as-new between iterations. Their loops
+// change what the switch expression reads, so a switch that rendered its
+// expression again after a continue-as-new would take another case.
+var switchCases = []struct {
+	name string
+	def  string
+	want map[string]any
+	// depth is the number of frames of a continuation inside the
+	// innermost loop (0: no continuation may carry frames).
+	depth int
+	// cases are the switch cases the frames must record (Case of the
+	// frame after the switch's), when depth > 0.
+	cases []int
+}{
+	{
+		name: "foreach in a case",
+		def: `
+steps:
+  - { name: init, type: data.set, with: { mode: scan, seen: "" } }
+  - name: route
+    type: switch
+    expression: "{{ variables.mode }}"
+    cases:
+      - match: idle
+        steps:
+          - { name: idle, type: test.echo, with: { v: idle } }
+      - match: scan
+        steps:
+          - { name: pre, type: test.echo, with: { v: pre } }
+          - name: each
+            type: foreach
+            foreach: "${{ (1..20) | join: ',' | split: ',' }}"
+            steps:
+              - { name: call, type: test.echo, with: { item: "{{ foreach.item }}", pre: "{{ steps.pre.output.v }}" } }
+              - { name: note, type: data.set, with: { mode: idle, seen: "{{ variables.seen }}{{ foreach.item }}," } }
+          - { name: post, type: test.echo, with: { total: "{{ steps.each.total }}", last: "{{ steps.call.output.item }}" } }
+    default:
+      - { name: never, type: test.echo, with: { v: never } }
+  - name: out
+    type: workflow.output
+    with:
+      seen: "{{ variables.seen }}"
+      post: "{{ steps.post.output.total }}/{{ steps.post.output.last }}"
+      matched: "{{ steps.route.matchedIndex }}:{{ steps.route.matchedValue }}:{{ steps.route.input.expression }}"
+      idle: "{{ steps.idle.output.v }}"
+      never: "{{ steps.never.output.v }}"
+`,
+		want: map[string]any{"seen": "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,", "post": "20/20",
+			"matched": "1:scan:scan", "idle": nil, "never": nil},
+		depth: 2,
+		cases: []int{1},
+	},
+	{
+		name: "while in default",
+		def: `
+steps:
+  - { name: init, type: data.set, with: { mode: other, n: 0 } }
+  - name: route
+    type: switch
+    expression: "{{ variables.mode }}"
+    cases:
+      - match: poll
+        steps:
+          - { name: wrong, type: test.echo, with: { v: wrong } }
+    default:
+      - name: poll
+        type: while
+        condition: "${{ variables.n < 25 }}"
+        max-iterations: 100
+        steps:
+          - { name: call, type: test.echo, with: { it: "{{ while.iteration }}" } }
+          - { name: bump, type: data.set, with: { mode: poll, n: "${{ variables.n | plus: 1 }}" } }
+  - name: out
+    type: workflow.output
+    with:
+      n: "{{ variables.n }}"
+      last: "{{ steps.call.output.it }}"
+      matched: "{{ steps.route.matchedIndex }}"
+      wrong: "{{ steps.wrong.output.v }}"
+`,
+		want:  map[string]any{"n": 25.0, "last": "24", "matched": -1.0, "wrong": nil},
+		depth: 2,
+		cases: []int{-1},
+	},
+	{
+		name: "loops in a switch in a foreach",
+		def: `
+steps:
+  - { name: init, type: data.set, with: { seen: "" } }
+  - name: outer
+    type: foreach
+    foreach: '["a","b","c","a"]'
+    steps:
+      - name: route
+        type: switch
+        expression: "{{ foreach.item }}{{ variables.flip }}"
+        cases:
+          - match: a
+            steps:
+              - name: inner
+                type: foreach
+                foreach: "[1,2,3,4,5,6]"
+                steps:
+                  - { name: deep, type: test.echo, with: { v: "{{ steps.outer.item }}{{ foreach.item }}" } }
+                  - { name: note, type: data.set, with: { flip: "!", seen: "{{ variables.seen }}{{ steps.deep.output.v }}," } }
+          - match: b
+            steps:
+              - name: spin
+                type: while
+                condition: "${{ steps.spin.iteration < 5 }}"
+                steps:
+                  - { name: spun, type: test.echo, with: { v: "b{{ while.iteration }}" } }
+                  - { name: note2, type: data.set, with: { flip: "!", seen: "{{ variables.seen }}{{ steps.spun.output.v }}," } }
+        default:
+          - { name: other, type: test.echo, with: { v: "{{ foreach.item }}" } }
+      - { name: clear, type: data.set, with: { flip: "" } }
+  - { name: out, type: workflow.output, with: { seen: "{{ variables.seen }}", other: "{{ steps.other.output.v }}" } }
+`,
+		want: map[string]any{"other": "c",
+			"seen": "a1,a2,a3,a4,a5,a6,b0,b1,b2,b3,b4,b5,a1,a2,a3,a4,a5,a6,"},
+		depth: 3,
+		cases: []int{0, 1},
+	},
+	{
+		// A switch with a timeout is not cut through (the timeout would
+		// span the boundary): the run continues at top-level boundaries.
+		name: "switch with timeout is not cut",
+		def: `
+steps:
+  - name: route
+    type: switch
+    timeout: 1h
+    expression: "x"
+    cases:
+      - match: x
+        steps:
+          - name: each
+            type: foreach
+            foreach: "[1,2,3,4,5,6,7,8,9]"
+            steps:
+              - { name: call, type: test.echo, with: { v: "{{ foreach.item }}" } }
+  - { name: pad, type: test.echo, with: { v: 1 } }
+  - { name: out, type: workflow.output, with: { last: "{{ steps.call.output.v }}" } }
+`,
+		want: map[string]any{"last": "9"},
+	},
+}
+
+// TestContinueAsNewInsideSwitch: forced to continue as new every few
+// iterations, loops in a switch case or default end with the same result,
+// steps.* results, variables and step records as a run that never
+// continues, with no step run twice and the switch taking its recorded
+// case again (its expression, which the loops change, not rendered again).
+func TestContinueAsNewInsideSwitch(t *testing.T) {
+	for _, tc := range switchCases {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := runChain(t, tc.def, chainOpts{})
+			if plain.runs != 1 || plain.status() != interpreter.StatusCompleted {
+				t.Fatalf("plain run: %d runs, status %s (%v)", plain.runs, plain.status(), plain.err)
+			}
+			if got := plain.result().Output; jsonOf(got) != jsonOf(tc.want) {
+				t.Fatalf("plain output %s, want %s", jsonOf(got), jsonOf(tc.want))
+			}
+			long := runChain(t, tc.def, chainOpts{canAfter: 21, eventsPerActivity: 6})
+			if long.status() != interpreter.StatusCompleted {
+				t.Fatalf("status %s: %v", long.status(), long.err)
+			}
+			if jsonOf(plain.result()) != jsonOf(long.result()) {
+				t.Errorf("result\n%s\nwant\n%s", jsonOf(long.result()), jsonOf(plain.result()))
+			}
+			if jsonOf(plain.steps) != jsonOf(long.steps) {
+				t.Errorf("steps query differs:\n%s\nwant\n%s", jsonOf(long.steps), jsonOf(plain.steps))
+			}
+			if recordsOf(plain.state) != recordsOf(long.state) {
+				t.Errorf("records differ:\n%s\nwant\n%s", recordsOf(long.state), recordsOf(plain.state))
+			}
+			if jsonOf(plain.f.callsTo("test.echo")) != jsonOf(long.f.callsTo("test.echo")) {
+				t.Errorf("test.echo inputs differ:\n%s\nwant\n%s", jsonOf(long.f.callsTo("test.echo")), jsonOf(plain.f.callsTo("test.echo")))
+			}
+			deep := 0
+			seenCase := map[int]bool{}
+			for i, in := range long.inputs {
+				rs := in.Resume
+				if len(rs.Frames) > 0 && (rs.Frames[0].Step != rs.Next || rs.Iteration != 0) {
+					t.Errorf("continuation %d: next %d, iteration %d, frames %+v", i, rs.Next, rs.Iteration, rs.Frames)
+				}
+				if tc.depth > 0 && len(rs.Frames) >= tc.depth {
+					deep++
+					seenCase[rs.Frames[tc.depth-2].Case] = true
+				} else if tc.depth == 0 && len(rs.Frames) > 0 {
+					deep++
+				}
+			}
+			switch {
+			case tc.depth == 0 && deep > 0:
+				t.Errorf("%d continuations inside the switch, want none", deep)
+			case tc.depth > 0 && deep < 3:
+				t.Errorf("%d continuations with %d frames, want several (%d runs)", deep, tc.depth, long.runs)
+			}
+			for _, c := range tc.cases {
+				if !seenCase[c] {
+					t.Errorf("no continuation inside case %d (frames recorded cases %v)", c, seenCase)
+				}
+			}
+		})
+	}
+}
+
+// TestContinueAsNewSwitchVersionGate: a history recorded before loops in
+// a switch were cut (GetVersion of continue-as-new-switch answers
+// DefaultVersion) never continues inside a switch case, even when
+// Temporal suggests it at every iteration; with the version, the same run
+// does.
+func TestContinueAsNewSwitchVersionGate(t *testing.T) {
+	const def = `
+steps:
+  - name: route
+    type: switch
+    expression: "x"
+    cases:
+      - match: x
+        steps:
+          - name: poll
+            type: while
+            condition: "${{ steps.poll.iteration < 5 }}"
+            steps:
+              - { name: call, type: test.echo, with: { it: "{{ while.iteration }}" } }
+`
+	for _, gated := range []bool{true, false} {
+		f := &fakes{failUntil: map[string]int{}}
+		reg := f.registry()
+		d := mustLoad(t, def, reg)
+		var suite testsuite.WorkflowTestSuite
+		env := suite.NewTestWorkflowEnvironment()
+		sa := true
+		if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa}); err != nil {
+			t.Fatal(err)
+		}
+		env.SetContinueAsNewSuggested(true)
+		if gated {
+			env.OnGetVersion("continue-as-new-switch", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		}
+		env.ExecuteWorkflow(d.ID, interpreter.RunInput{Definition: d, Engine: kibanaEngine})
+		var can *workflow.ContinueAsNewError
+		err := env.GetWorkflowError()
+		switch {
+		case gated && err != nil:
+			t.Errorf("gated: run ended with %v, want completion without continue-as-new", err)
+		case gated && len(f.callsTo("test.echo")) != 6:
+			t.Errorf("gated: %d calls, want 6", len(f.callsTo("test.echo")))
+		case !gated && !errors.As(err, &can):
+			t.Errorf("not gated: run ended with %v, want a continue-as-new inside the switch", err)
+		}
+	}
+}
