@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -27,19 +28,28 @@ func buildRegistry(buildID string) *step.Registry {
 	return reg
 }
 
+// versionedYAML: two iterations of a loop, each running test.build and
+// then waiting for input; with ContinueAsNewAfterEvents the run continues as
+// new between the iterations.
 const versionedYAML = `
 steps:
-  - { name: before, type: test.build }
-  - { name: ask, type: waitForInput, with: { message: "go on?" } }
-  - { name: after, type: test.build }
-  - { name: out, type: workflow.output, with: { before: "{{ steps.before.output.build }}", after: "{{ steps.after.output.build }}" } }
+  - { name: init, type: data.set, with: { n: 0, builds: "" } }
+  - name: poll
+    type: while
+    condition: "${{ variables.n < 2 }}"
+    max-iterations: 5
+    steps:
+      - { name: which, type: test.build }
+      - { name: ask, type: waitForInput, with: { message: "go on?" } }
+      - { name: bump, type: data.set, with: { n: "${{ variables.n | plus: 1 }}", builds: "{{ variables.builds }}{{ steps.which.output.build }}," } }
+  - { name: out, type: workflow.output, with: { builds: "{{ variables.builds }}" } }
 `
 
 // TestWorkerVersioningPinsRuns: two builds of the worker poll one task
 // queue as versions A and B of a Worker Deployment. A run started while A
-// is current finishes on A after B became current; a run started after
-// that runs on B. Every workflow task and every activity of a run is
-// served by its build.
+// is current finishes on A after B became current, across its
+// continue-as-new; a run started after that runs on B. Every workflow task
+// and every activity of each run of a chain is served by its build.
 func TestWorkerVersioningPinsRuns(t *testing.T) {
 	env := testenv.Start(t)
 	tq := env.TaskQueue(t)
@@ -50,7 +60,7 @@ func TestWorkerVersioningPinsRuns(t *testing.T) {
 	for _, build := range []string{"A", "B"} {
 		reg := buildRegistry(build)
 		w, err := worker.New(worker.Config{Client: env.Client, TaskQueue: tq, Namespace: env.Namespace, Registry: reg,
-			Deployment: worker.Deployment{Name: name, BuildID: build}})
+			ContinueAsNewAfterEvents: 10, Deployment: worker.Deployment{Name: name, BuildID: build}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,20 +80,29 @@ func TestWorkerVersioningPinsRuns(t *testing.T) {
 		}
 		awaitRoutingPropagated(ctx, t, env, name, build)
 	}
-	start := func(id string) client.WorkflowRun {
+	// await waits until iteration it of the loop asks for input.
+	await := func(id string, it int) {
+		t.Helper()
+		path := fmt.Sprintf("poll/while[%d]/ask", it)
+		waitFor(t, env.Client, id, id+" waiting at "+path, func(s interpreter.State) bool {
+			return s.Status == interpreter.StatusWaitingForInput && s.WaitingFor != nil && s.WaitingFor.Step == path
+		})
+	}
+	start := func(id string) string {
 		t.Helper()
 		run, err := env.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tq}, def.ID,
 			interpreter.RunInput{Definition: def})
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, env.Client, id, id+" waiting for input", func(s interpreter.State) bool { return s.Status == interpreter.StatusWaitingForInput })
-		return run
+		await(id, 0)
+		return run.GetRunID()
 	}
-	resume := func(id string) {
+	resume := func(id string, it int) {
 		t.Helper()
 		h, err := env.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: interpreter.Resume,
-			Args: []any{interpreter.ResumeRequest{Input: map[string]any{}}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			Args:         []any{interpreter.ResumeRequest{Step: fmt.Sprintf("poll/while[%d]/ask", it), Input: map[string]any{}}},
+			WaitForStage: client.WorkflowUpdateStageCompleted})
 		if err != nil {
 			t.Fatalf("resuming %s: %v", id, err)
 		}
@@ -94,42 +113,52 @@ func TestWorkerVersioningPinsRuns(t *testing.T) {
 
 	setCurrent("A")
 	id1 := "versioned-1-" + tq
-	run1 := start(id1)
+	first1 := start(id1)
 	setCurrent("B")
 	id2 := "versioned-2-" + tq
-	run2 := start(id2)
-	resume(id1)
-	resume(id2)
+	first2 := start(id2)
+	for _, id := range []string{id1, id2} {
+		resume(id, 0) // the run continues as new, then waits in iteration 1
+		await(id, 1)
+		resume(id, 1)
+	}
 
 	for _, tc := range []struct {
-		id    string
-		run   client.WorkflowRun
-		build string
-	}{{id1, run1, "A"}, {id2, run2, "B"}} {
+		id, firstRun, build string
+	}{{id1, first1, "A"}, {id2, first2, "B"}} {
 		var res interpreter.RunResult
-		if err := tc.run.Get(ctx, &res); err != nil {
+		if err := env.Client.GetWorkflow(ctx, tc.id, "").Get(ctx, &res); err != nil {
 			t.Fatalf("%s: %v", tc.id, err)
 		}
-		if res.Output["before"] != tc.build || res.Output["after"] != tc.build {
-			t.Errorf("%s: activities ran on builds %v/%v, want %s", tc.id, res.Output["before"], res.Output["after"], tc.build)
+		if want := tc.build + "," + tc.build + ","; res.Output["builds"] != want {
+			t.Errorf("%s: activities ran on builds %v, want %s", tc.id, res.Output["builds"], want)
 		}
-		tasks := 0
-		for _, e := range testenv.History(t, env.Client, tc.id, "").GetEvents() {
-			a := e.GetWorkflowTaskCompletedEventAttributes()
-			if a == nil {
-				continue
+		runs := 0
+		for runID := tc.firstRun; runID != ""; runs++ {
+			h := testenv.History(t, env.Client, tc.id, runID)
+			tasks := 0
+			for _, e := range h.GetEvents() {
+				a := e.GetWorkflowTaskCompletedEventAttributes()
+				if a == nil {
+					continue
+				}
+				tasks++
+				if v := a.GetDeploymentVersion(); v.GetDeploymentName() != name || v.GetBuildId() != tc.build {
+					t.Errorf("%s run %d: workflow task %d completed by %s:%s, want %s:%s", tc.id, runs, e.GetEventId(), v.GetDeploymentName(), v.GetBuildId(), name, tc.build)
+				}
+				if a.GetVersioningBehavior() != enumspb.VERSIONING_BEHAVIOR_PINNED {
+					t.Errorf("%s run %d: workflow task %d reported behaviour %v, want pinned", tc.id, runs, e.GetEventId(), a.GetVersioningBehavior())
+				}
 			}
-			tasks++
-			if v := a.GetDeploymentVersion(); v.GetDeploymentName() != name || v.GetBuildId() != tc.build {
-				t.Errorf("%s: workflow task %d completed by %s:%s, want %s:%s", tc.id, e.GetEventId(), v.GetDeploymentName(), v.GetBuildId(), name, tc.build)
+			if tasks == 0 {
+				t.Errorf("%s run %d: no workflow task completed", tc.id, runs)
 			}
-			if a.GetVersioningBehavior() != enumspb.VERSIONING_BEHAVIOR_PINNED {
-				t.Errorf("%s: workflow task %d reported behaviour %v, want pinned", tc.id, e.GetEventId(), a.GetVersioningBehavior())
-			}
+			runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 		}
-		// start, resume, end at least: run 1's later tasks came after B became current.
-		if tasks < 3 {
-			t.Errorf("%s: %d workflow tasks", tc.id, tasks)
+		// Run 1's second run started after B became current: it must have
+		// inherited A rather than gone to the current version.
+		if runs < 2 {
+			t.Errorf("%s: %d runs, want the loop to continue as new", tc.id, runs)
 		}
 	}
 }
