@@ -97,7 +97,7 @@ func workerMain(ctx context.Context, f workerFlags, log *slog.Logger) error {
 			return err
 		}
 	}
-	blobs, err := blobstore.NewDisk(f.common.blobDir)
+	blobs, err := openBlobStore(f.common.blobDir, f.temporal)
 	if err != nil {
 		return err
 	}
