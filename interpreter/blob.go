@@ -50,7 +50,10 @@ import (
 // map keys and array indexes); the activity resolves references inside
 // stored values as well. So a foreach over those results, a data.set
 // copying them or an activity `with` reading them gets the real values.
-// Runs recorded before this (changeNestedBlobs) read them as they were.
+// Every reference inside a mentioned value is fetched (by the worker,
+// cached; history records only the result), even when the template reads
+// one branch. Runs recorded before this (changeNestedBlobs) read them as
+// they were.
 
 // Names of the blob local activities.
 const (
@@ -302,8 +305,9 @@ func eachRoot(ctx map[string]any, fn func(path []string, v any)) {
 
 // neededSlots returns the blob references of ctx that the strings of
 // values may read: the values at the places of eachRoot that are
-// references and, inside the others, the nested references (flagged
-// nested). Only values the strings mention are searched. The test is
+// references and, inside the others but the event, the nested references
+// (flagged nested). Only values the strings mention are searched, so the
+// cost of the search is that of the values a template reads anyway. The test is
 // textual and errs on the safe side: a false positive costs one local
 // activity, never a wrong value.
 func neededSlots(ctx map[string]any, values ...any) []BlobSlot {
@@ -338,7 +342,9 @@ func neededSlots(ctx map[string]any, values ...any) []BlobSlot {
 			out = append(out, BlobSlot{Path: path, Ref: ref})
 			return
 		}
-		nestedRefs(v, path, 0, &out)
+		if path[0] != "event" { // an alert event is stored whole or not at all
+			nestedRefs(v, path, 0, &out)
+		}
 	})
 	return out
 }
