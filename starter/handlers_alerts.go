@@ -116,14 +116,14 @@ func (s *Server) offloadEvents(req *request, plans []Plan) *apiError {
 		}
 		ref, err := s.cfg.Blobs.Put(req.r.Context(), "event/"+p.WorkflowID, b)
 		if err != nil {
-			req.log.Error("storing a large alert event failed", "ruleId", ev.RuleID, "bytes", len(b), "error", err)
+			req.log.Error("storing a large event failed", "ruleId", ev.RuleID, "eventType", p.EventType, "bytes", len(b), "error", err)
 			e := errorf(http.StatusServiceUnavailable, "blob_store_unavailable",
-				"the alert event (%d bytes) is too large to pass inline and could not be stored; nothing was started, retry later", len(b))
+				"the event (%d bytes) is too large to pass inline and could not be stored; nothing was started, retry later", len(b))
 			e.retryAfter = 5 * time.Second
 			return e
 		}
 		ev.Ref = ref
-		req.log.Info("large alert event passed by reference", "ruleId", ev.RuleID, "bytes", len(b), "ref", ref)
+		req.log.Info("large event passed by reference", "ruleId", ev.RuleID, "eventType", p.EventType, "bytes", len(b), "ref", ref)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func (s *Server) startAll(ctx context.Context, log interface {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			r, err := s.start(ctx, AlertRequest(p), trigger)
+			r, err := s.start(ctx, p.startRequest(), trigger)
 			if err != nil {
 				errs[i] = err
 				log.Error("run start failed", "definition", p.Definition.ID, "workflowId", p.WorkflowID,

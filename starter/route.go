@@ -26,6 +26,10 @@ type Plan struct {
 	WorkflowID string
 	// PerAlert tells which mode produced the plan.
 	PerAlert bool
+	// EventType, when set, makes the plan an event-trigger run of that
+	// custom trigger type (events.go); Event then holds only Body, SpaceID
+	// and Ref, and WorkflowID is EventWorkflowID.
+	EventType string
 }
 
 // RouteError reports a trigger condition that could not be evaluated; the

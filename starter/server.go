@@ -62,6 +62,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/alerts", s.api("alerts", s.handleAlerts))
+	mux.Handle("POST /api/v1/events/{type}", s.api("events", s.handleEvent))
 	mux.Handle("POST /api/v1/workflows/{id}/run", s.api("run", s.handleManualRun))
 	mux.Handle("GET /api/v1/runs", s.api("runs", s.handleRuns))
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
