@@ -26,9 +26,9 @@ import (
 // and continuing again) come from worker/longrun_integration_test.go;
 // continued-as-new-while.json (a run resuming inside a while nested in an
 // if, with the resume cursor of frames, and continuing again) from
-// worker/longrun_while_integration_test.go:
+// worker/longrun_while_integration_test.go; continued-as-new-switch.json and blob-nested-refs.json from worker/{longrun_switch,blob_nested}_integration_test.go:
 //
-//	go test ./worker -run 'TestBlobOutputOnServer|TestContinueAsNew.*OnServer' -args -update-histories
+//	go test ./worker -run 'TestBlob(Output|NestedRefs)OnServer|TestContinueAsNew.*OnServer' -args -update-histories
 //
 // Regenerate them only for a deliberate, versioned (workflow.GetVersion)
 // change of the commands the interpreter issues.
