@@ -158,7 +158,7 @@ func (s *Server) startAll(ctx context.Context, log interface {
 			r.AlertIDs = p.Event.AlertIDs
 			results[i] = &r
 			log.Info("run "+r.Status, "definition", p.Definition.ID, "workflowId", r.WorkflowID, "runId", r.RunID,
-				"ruleId", p.Event.RuleID, "alertIds", p.Event.AlertIDs)
+				"ruleId", p.Event.RuleID, "alertIds", p.Event.AlertIDs, "eventType", p.EventType)
 		}()
 	}
 	wg.Wait()
