@@ -12,7 +12,7 @@ type metrics struct {
 	alertRequests    prometheus.Counter       // POSTs to /api/v1/alerts
 	alertsNormalised *prometheus.CounterVec   // format: alert documents accepted
 	rejected         *prometheus.CounterVec   // reason: requests refused
-	unmatched        prometheus.Counter       // events no definition matched
+	unmatched        prometheus.Counter       // alert and trigger events no definition matched
 	runs             *prometheus.CounterVec   // trigger, status (started|duplicate)
 	startFailures    *prometheus.CounterVec   // trigger, reason (unavailable|too_large|error)
 	startLatency     prometheus.Histogram     // one Temporal start RPC
@@ -35,7 +35,7 @@ func newMetrics(extra prometheus.Registerer) *metrics {
 		Name: "secflow_starter_requests_rejected_total", Help: "Requests refused with a 4xx, by reason.",
 	}, []string{"reason"})
 	m.unmatched = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "secflow_starter_events_unmatched_total", Help: "Alert events that matched no definition.",
+		Name: "secflow_starter_events_unmatched_total", Help: "Alert events and trigger events (/api/v1/events) that matched no definition.",
 	})
 	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "secflow_starter_runs_total", Help: "Runs requested, by trigger and outcome (started or duplicate).",
