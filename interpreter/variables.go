@@ -114,10 +114,12 @@ var variables = []Variable{
 	},
 	{
 		Name: "event", Shape: "object", Presence: PresentSometimes,
-		When:   "runs started by an alert (or given an event)",
+		When:   "runs started by an alert or an event trigger (or given an event)",
 		Status: step.StatusCore,
 		Doc: "The trigger payload: for an alert-triggered run the alert event of semantics §8.1 " +
-			"(`{alerts, rule, spaceId, ruleUrl}`) as the starter builds it. Manual and scheduled runs have no " +
+			"(`{alerts, rule, spaceId, ruleUrl}`) as the starter builds it; for an event-triggered run " +
+			"(`POST /api/v1/events/{type}`, semantics §1.3.4) the posted payload plus `timestamp` and `spaceId`. " +
+			"Manual and scheduled runs have no " +
 			"`event`; a template that reads it renders as empty.",
 		Keys: []VariableKey{
 			{"alerts", "The alerts of the rule execution, each with `_id`, `_index` and the alert's fields."},
@@ -140,7 +142,8 @@ var variables = []Variable{
 				"where `<ui-url>` is the worker's `--ui-url` (env `SECFLOW_UI_URL`; `secflow dev` sets it to its embedded UI). " +
 				"Empty when the worker has no UI URL."},
 			{"executedBy", "Always `\"unknown\"`."},
-			{"triggeredBy", "`manual`, `alert`, `scheduled`, or `workflow-step` for children of `workflow.execute`."},
+			{"triggeredBy", "`manual`, `alert`, `scheduled`, the trigger id (e.g. `cases.caseCreated`) for event triggers, " +
+				"or `workflow-step` for children of `workflow.execute`."},
 		},
 		FixedKeys: true,
 		Examples:  []string{"Run {{ execution.id }}: {{ execution.url }}", "{{ execution.startedAt | date: '%Y-%m-%d' }}"},
