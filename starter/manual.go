@@ -62,9 +62,11 @@ func ManualRequest(def *interpreter.Definition, inputs map[string]any, idempoten
 // manualBody is the body of POST /api/v1/workflows/{id}/run.
 type manualBody struct {
 	Inputs map[string]any `json:"inputs"`
-	// Event, for definitions with an alert trigger, is the alert the run
-	// handles (any format /api/v1/alerts accepts, normalised the same way),
-	// like Kibana's "run workflow" on an alert.
+	// Event is the event the run handles: for definitions with an alert
+	// trigger the alert (any format /api/v1/alerts accepts, normalised the
+	// same way), like Kibana's "run workflow" on an alert; for definitions
+	// with event triggers only, the event payload (normalised like
+	// /api/v1/events/{type}).
 	Event json.RawMessage `json:"event"`
 }
 
@@ -89,12 +91,33 @@ func hasAlertTrigger(def *interpreter.Definition) bool {
 	return false
 }
 
-// ManualEvent normalises the alert a manual run of def handles (raw is any
-// format /api/v1/alerts accepts); nil when raw is empty. A definition with
-// only alert triggers needs one; a definition without an alert trigger
-// refuses one. Errors are *RejectError (reasons event_required,
-// unexpected_event, invalid_event).
+// EventTriggerType returns the type of def's first custom (event) trigger
+// — a trigger id such as cases.caseCreated — or "" when it has none.
+func EventTriggerType(def *interpreter.Definition) string {
+	for _, t := range def.Triggers {
+		if ValidEventType(t.Type) {
+			return t.Type
+		}
+	}
+	return ""
+}
+
+// ManualEvent is ManualEventAt at the current time.
 func ManualEvent(def *interpreter.Definition, raw []byte, lim Limits) (*Event, error) {
+	return ManualEventAt(def, raw, lim, time.Now())
+}
+
+// ManualEventAt normalises the event a manual run of def handles; nil when
+// raw is empty. For a definition with an alert trigger raw is an alert (any
+// format /api/v1/alerts accepts, one rule's alerts); a definition with only
+// alert triggers needs one. For a definition with event triggers and no
+// alert trigger raw is the payload of an event (one JSON object), which
+// gets `timestamp` (received when the payload has none) and `spaceId` as
+// POST /api/v1/events/{type} adds them (NewTriggerEvent); such a
+// definition may also run without one. A definition with neither refuses
+// an event. Errors are *RejectError (reasons event_required,
+// unexpected_event, invalid_event).
+func ManualEventAt(def *interpreter.Definition, raw []byte, lim Limits, received time.Time) (*Event, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		if alertOnly(def) {
@@ -104,7 +127,10 @@ func ManualEvent(def *interpreter.Definition, raw []byte, lim Limits) (*Event, e
 		return nil, nil
 	}
 	if !hasAlertTrigger(def) {
-		return nil, reject("unexpected_event", "definition %q has no alert trigger: it does not read an event", def.ID)
+		if typ := EventTriggerType(def); typ != "" {
+			return manualTriggerEvent(typ, raw, lim, received)
+		}
+		return nil, reject("unexpected_event", "definition %q has no alert or event trigger: it does not read an event", def.ID)
 	}
 	events, _, err := Normalize(raw, lim)
 	if err != nil {
@@ -116,14 +142,40 @@ func ManualEvent(def *interpreter.Definition, raw []byte, lim Limits) (*Event, e
 	return events[0], nil
 }
 
-// WithEvent makes req (from ManualRequest) handle ev: the run gets it as
-// `event` and the alert's search attributes (TriggerType stays manual).
+// manualTriggerEvent normalises the event payload of a manual run of a
+// definition with an event trigger of type typ.
+func manualTriggerEvent(typ string, raw []byte, lim Limits, received time.Time) (*Event, error) {
+	lim = lim.withDefaults()
+	if err := checkDepth(raw, lim.MaxDepth); err != nil {
+		return nil, reject("invalid_event", "event: %v", err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, reject("invalid_event", "event: malformed JSON: %v", err)
+	}
+	payload, ok := v.(map[string]any)
+	if !ok {
+		return nil, reject("invalid_event", "event: the payload of a %s event must be a JSON object, got %s", typ, jsonKind(v))
+	}
+	ev, err := NewTriggerEvent(typ, payload, "", "", received)
+	if err != nil {
+		return nil, reject("invalid_event", "event: %v", err)
+	}
+	return &Event{Body: ev.Body, SpaceID: ev.SpaceID}, nil
+}
+
+// WithEvent makes req (from ManualRequest) handle ev (from ManualEventAt):
+// the run gets it as `event` and its space; for an alert also the alert's
+// search attributes. TriggerType and execution.triggeredBy stay manual.
 func WithEvent(req StartRequest, def *interpreter.Definition, ev *Event) StartRequest {
 	if ev == nil {
 		return req
 	}
 	req.Input.Event = ev.Body
 	req.Input.SpaceID = ev.SpaceID
+	if !hasAlertTrigger(def) {
+		return req // an event trigger's payload: no alert attributes
+	}
 	for k, v := range AlertAttributes(def, ev) {
 		if k != searchattr.TriggerType.GetName() && v != "" {
 			req.SearchAttributes[k] = v
@@ -173,7 +225,7 @@ func (s *Server) handleManualRun(req *request) (int, any, *apiError) {
 		// replica) names the same workflow and starts nothing new.
 		key = signatureKey(req.signature)
 	}
-	ev, err := ManualEvent(def, body.Event, s.cfg.Limits)
+	ev, err := ManualEventAt(def, body.Event, s.cfg.Limits, req.received)
 	if err != nil {
 		var re *RejectError
 		errors.As(err, &re)

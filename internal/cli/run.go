@@ -39,7 +39,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var inputs runInputs
 	fs.Var(&inputs, "input", "input `name=value` (repeatable); value is JSON unless the schema says string, else taken as text")
 	inputFile := fs.String("input-file", "", "`file` with a JSON object of inputs (--input values override it)")
-	eventFile := fs.String("event-file", "", "`file` with the alert the run handles, for definitions with an alert trigger (any format /api/v1/alerts accepts)")
+	eventFile := fs.String("event-file", "", "`file` with the event the run handles: the alert for definitions with an alert trigger (any format /api/v1/alerts accepts), else the event payload (a JSON object) for definitions with event triggers such as cases.caseCreated")
 	wait := fs.Bool("wait", false, "wait for the run to finish and print its result (needs a running worker)")
 	key := fs.String("idempotency-key", "", "`key` making the start idempotent: the same key finds the same run")
 	defsDir := fs.String("definitions", runEnv("SECFLOW_DEFINITIONS", "definitions"), "definitions `directory` (env SECFLOW_DEFINITIONS)")
