@@ -82,6 +82,9 @@ type caseRun struct {
 	// final, when set, is a waiting status the case stopped at.
 	final   string
 	resumed map[string]bool // resume updates in flight, by workflow ID and step path
+	// trigger, for a case with a trigger, is the start input the starter
+	// would build (Event, TriggeredBy, SpaceID).
+	trigger *interpreter.RunInput
 }
 
 // runCase runs one case and checks its expectations.
@@ -99,6 +102,19 @@ func (r *Runner) runCase(f *File, ld *loaded, c *Case) CaseResult {
 			continue
 		}
 		cr.mocks[k] = m
+	}
+	if c.Trigger != "" {
+		received := c.Now
+		if received.IsZero() {
+			received = time.Now()
+		}
+		ts := routeTrigger(ld.def, c, received)
+		if ts.in == nil || len(ts.failures) > 0 {
+			res.Failures = ts.failures // the starter would start no run
+			res.Duration = time.Since(start)
+			return res
+		}
+		cr.trigger = ts.in
 	}
 	obs, err := cr.execute()
 	res.Duration = time.Since(start)
@@ -163,7 +179,12 @@ func (cr *caseRun) execute() (obs *observed, err error) {
 		Event:      cr.c.Event,
 		Engine:     &interpreter.EngineOptions{TransientRetry: &eng.TransientRetry, OperatorRecovery: &eng.OperatorRecovery},
 	}
-	if in.Event != nil {
+	switch {
+	case cr.trigger != nil:
+		// As the starter starts it: the built event, the trigger id as
+		// execution.triggeredBy, the event's space.
+		in.Event, in.TriggeredBy, in.SpaceID = cr.trigger.Event, cr.trigger.TriggeredBy, cr.trigger.SpaceID
+	case in.Event != nil:
 		in.TriggeredBy = interpreter.TriggeredByAlert
 	}
 	if err := cr.run(def.ID, in); err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/secflow/secflow/starter"
 )
 
 // File is a parsed *.test.yaml file.
@@ -60,8 +62,13 @@ type Engine struct {
 type Case struct {
 	Name string
 	Pos  Pos
-	// Event is the trigger event (an alert run); nil for manual runs.
+	// Event is the trigger event: an alert run, or with Trigger the payload
+	// of an event-triggered run; nil for manual runs.
 	Event map[string]any
+	// Trigger is the custom (event) trigger the case simulates, e.g.
+	// cases.caseCreated; "" for alert and manual runs.
+	Trigger    string
+	TriggerPos Pos
 	// Inputs are the manual inputs (defaults and validation apply).
 	Inputs map[string]any
 	// Consts are merged over the definition's consts (maps merge deeply).
@@ -120,6 +127,13 @@ type Expect struct {
 	// absent.
 	Output any
 	Error  any
+	// Triggered, for a case with a trigger, says whether the trigger's
+	// `on.condition` must match the event (nil: it must). With false the
+	// case passes when the condition does not match, and nothing runs.
+	Triggered    *bool
+	TriggeredPos Pos
+	// others says an expectation other than triggered was given.
+	others bool
 }
 
 // Ref names a step at a position of the test file.
@@ -401,6 +415,11 @@ func (p *parser) testCase(n *yaml.Node) *Case {
 			p.str(kv.v, "description")
 		case "event":
 			c.Event = p.object(kv.v, "event")
+		case "trigger":
+			c.Trigger, c.TriggerPos = p.str(kv.v, "trigger"), p.pos(deref(kv.v))
+			if c.Trigger != "" && !starter.ValidEventType(c.Trigger) {
+				p.errorf(kv.v, "trigger %q is not an event trigger id such as cases.caseCreated (without trigger, a case with event is an alert run and one with inputs a manual run)", c.Trigger)
+			}
 		case "inputs":
 			c.Inputs = p.object(kv.v, "inputs")
 		case "consts":
@@ -420,7 +439,7 @@ func (p *parser) testCase(n *yaml.Node) *Case {
 		case "expect":
 			c.Expect = p.expect(kv.v)
 		default:
-			p.unknown(kv, "a case", "name", "description", "event", "inputs", "consts", "now", "mocks", "engine", "expect")
+			p.unknown(kv, "a case", "name", "description", "trigger", "event", "inputs", "consts", "now", "mocks", "engine", "expect")
 		}
 	}
 	if c.Name == "" {
@@ -429,6 +448,15 @@ func (p *parser) testCase(n *yaml.Node) *Case {
 	}
 	if c.Event != nil && c.Inputs != nil {
 		p.errorf(deref(n), "case %q: give event (alert run) or inputs (manual run), not both", c.Name)
+	}
+	if c.Trigger != "" && c.Inputs != nil {
+		p.errorf(deref(n), "case %q: a trigger case runs on its event (the payload), not on inputs", c.Name)
+	}
+	if c.Expect.Triggered != nil && c.Trigger == "" {
+		p.errorf(deref(n), "case %q: expect.triggered needs trigger: the event trigger whose on.condition is checked", c.Name)
+	}
+	if t := c.Expect.Triggered; t != nil && !*t && c.Expect.others {
+		p.errorf(deref(n), "case %q: with expect.triggered: false nothing runs; give no other expectation", c.Name)
 	}
 	return c
 }
@@ -513,7 +541,11 @@ func (p *parser) expect(n *yaml.Node) Expect {
 	e := Expect{Pos: p.pos(deref(n))}
 	ps, _ := p.pairs(n, "expect")
 	for _, kv := range ps {
+		e.others = e.others || kv.key != "triggered"
 		switch kv.key {
+		case "triggered":
+			b := p.boolean(kv.v, "expect.triggered")
+			e.Triggered, e.TriggeredPos = &b, p.pos(kv.kn)
 		case "status":
 			e.Status = p.str(kv.v, "expect.status")
 			if e.Status != "" && !contains(runStatuses, e.Status) {
@@ -543,7 +575,7 @@ func (p *parser) expect(n *yaml.Node) Expect {
 		case "error":
 			e.Error = p.expectation(kv.v, "expect.error")
 		default:
-			p.unknown(kv, "expect", "status", "ran", "not_ran", "calls", "steps", "output", "error")
+			p.unknown(kv, "expect", "status", "ran", "not_ran", "calls", "steps", "output", "error", "triggered")
 		}
 	}
 	return e

@@ -39,6 +39,14 @@ func TestParseErrors(t *testing.T) {
 			[]string{`t.test.yaml:1:1: missing workflow`, `t.test.yaml:1:1: missing cases`}},
 		{"engine key", "workflow: x.yaml\nengine: { transient_retry: true }\ncases:\n  - name: a\n",
 			[]string{`t.test.yaml:2:11: unknown key "transient_retry" in engine`}},
+		{"trigger not an event trigger id", "workflow: x.yaml\ncases:\n  - name: a\n    trigger: alert\n    event: {}\n",
+			[]string{`t.test.yaml:4:14: trigger "alert" is not an event trigger id such as cases.caseCreated`}},
+		{"trigger and inputs", "workflow: x.yaml\ncases:\n  - name: a\n    trigger: cases.caseCreated\n    inputs: {}\n",
+			[]string{`t.test.yaml:3:5: case "a": a trigger case runs on its event`}},
+		{"triggered without trigger", "workflow: x.yaml\ncases:\n  - name: a\n    event: {}\n    expect: { triggered: false }\n",
+			[]string{`t.test.yaml:3:5: case "a": expect.triggered needs trigger`}},
+		{"triggered false with other expectations", "workflow: x.yaml\ncases:\n  - name: a\n    trigger: cases.caseCreated\n    expect: { triggered: false, ran: [x] }\n",
+			[]string{`t.test.yaml:3:5: case "a": with expect.triggered: false nothing runs`}},
 		{"output and error", "workflow: x.yaml\ncases:\n  - name: a\n    mocks:\n      s: { output: 1, error: { type: E } }\n",
 			[]string{`t.test.yaml:5:10: mocks.s: an entry has output or error, not both`}},
 	}
@@ -382,5 +390,69 @@ func TestUnobservedExecutions(t *testing.T) {
 	fs := res.Cases[0].Failures
 	if len(fs) == 0 || !strings.Contains(fs[0].String(), "could not be observed") {
 		t.Errorf("failures %v", fs)
+	}
+}
+
+// TestEventTrigger runs cases that simulate an event trigger: the run gets
+// the event the starter builds (payload, timestamp, spaceId) and
+// execution.triggeredBy is the trigger id; on.condition decides whether a
+// run starts (expect.triggered).
+func TestEventTrigger(t *testing.T) {
+	out, s := runText(t, Options{}, "testdata/event.test.yaml")
+	if !s.OK() || s.Cases != 3 {
+		t.Fatalf("summary %+v\n%s", s, out)
+	}
+}
+
+// TestEventTriggerMismatch checks the failures of trigger cases: an
+// unknown trigger type is a file error, and a condition that does not
+// decide as expected fails the case without running it.
+func TestEventTriggerMismatch(t *testing.T) {
+	dir := t.TempDir()
+	def, err := os.ReadFile("testdata/event.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "event.yaml"), def, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, src string
+		fileErr   string // expected FileResult.Err
+		failure   string // expected failure of the only case
+	}{
+		{"no such trigger", "workflow: event.yaml\ncases:\n  - name: a\n    trigger: cases.caseUpdated\n",
+			`x.test.yaml:4:14: trigger: the workflow has no trigger of type "cases.caseUpdated" (its triggers: cases.caseCreated, manual)`, ""},
+		{"condition does not match", "workflow: event.yaml\ncases:\n  - name: a\n    trigger: cases.caseCreated\n    event: { case: { id: c, severity: high } }\n",
+			"", `triggered: expected the cases.caseCreated event to start a run, but on.condition "event.case.severity: \"critical\"" does not match it: the starter starts no run`},
+		{"condition matches unexpectedly", "workflow: event.yaml\ncases:\n  - name: a\n    trigger: cases.caseCreated\n    event: { case: { id: c, severity: critical } }\n    expect: { triggered: false }\n",
+			"", `triggered: expected the cases.caseCreated event to start no run, but on.condition "event.case.severity: \"critical\"" matches it`},
+		{"event the starter refuses", "workflow: event.yaml\ncases:\n  - name: a\n    trigger: cases.caseCreated\n    event: { timestamp: yesterday }\n",
+			"", `event: the starter refuses this cases.caseCreated event: timestamp "yesterday" is not an ISO-8601 date-time`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, "x.test.yaml")
+			if err := os.WriteFile(p, []byte(tt.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res := New(Options{}).RunFile(p)
+			if tt.fileErr != "" {
+				if res.Err == nil || !strings.Contains(res.Err.Error(), tt.fileErr) {
+					t.Errorf("error %v\nwant %s", res.Err, tt.fileErr)
+				}
+				return
+			}
+			if res.Err != nil || len(res.Cases) != 1 {
+				t.Fatalf("result %+v", res)
+			}
+			c := res.Cases[0]
+			if len(c.Failures) != 1 || !strings.HasPrefix(c.Failures[0].String(), tt.failure) {
+				t.Errorf("failures %v\nwant %s", c.Failures, tt.failure)
+			}
+			if c.Status != "" {
+				t.Errorf("the case ran (status %s)", c.Status)
+			}
+		})
 	}
 }

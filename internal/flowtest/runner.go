@@ -388,6 +388,10 @@ func (r *Runner) checkFile(f *File, ld *loaded) Errors {
 	checkMocks(f.Mocks, "mocks")
 	for _, c := range f.Cases {
 		checkMocks(c.Mocks, "mocks")
+		if c.Trigger != "" && !hasTrigger(ld.def, c.Trigger) {
+			errs = append(errs, fmt.Errorf("%s: trigger: the workflow has no trigger of type %q (its triggers: %s)",
+				c.TriggerPos, c.Trigger, triggerTypes(ld.def)))
+		}
 		e := c.Expect
 		for _, ref := range e.Ran {
 			known(ref, "expect.ran")
@@ -403,6 +407,30 @@ func (r *Runner) checkFile(f *File, ld *loaded) Errors {
 		}
 	}
 	return errs
+}
+
+// hasTrigger reports whether def has a trigger of type typ.
+func hasTrigger(def *interpreter.Definition, typ string) bool {
+	for _, t := range def.Triggers {
+		if t.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// triggerTypes lists the trigger types of def ("none" without any).
+func triggerTypes(def *interpreter.Definition) string {
+	var types []string
+	for _, t := range def.Triggers {
+		if !contains(types, t.Type) {
+			types = append(types, t.Type)
+		}
+	}
+	if len(types) == 0 {
+		return "none"
+	}
+	return strings.Join(types, ", ")
 }
 
 // suggest returns ` (did you mean "x"?)` for the closest known step name.
