@@ -15,11 +15,12 @@ func TestTestCommand(t *testing.T) {
 		contains []string
 	}{
 		{"definitions pass", []string{"test", "../../definitions"}, 0,
-			[]string{"ok    ../../definitions/demo-alert-triage.test.yaml: critical alert opens a case and pages on-call", "PASS: "}},
+			[]string{"ok    ../../definitions/demo-alert-triage.test.yaml: critical alert opens a case and pages on-call",
+				"ok    ../../definitions/case-escalation.test.yaml: a high case starts no run", "PASS: "}},
 		{"wrong expectations fail", []string{"test", "../flowtest/testdata/wrong.test.yaml"}, 1,
 			[]string{`step "notify" input.message: expected contains "case-9", got "Malware abc123: case case-1"`, "FAIL: 0 passed, 2 failed"}},
 		{"run filter", []string{"test", "--run", "^high alert", "../../definitions"}, 0,
-			[]string{"high alert posts to Slack", "1 passed, 0 failed (1 case in 1 file"}},
+			[]string{"high alert posts to Slack", "1 passed, 0 failed (1 case in 2 files"}},
 		{"junit", []string{"test", "--format", "junit", "../flowtest/testdata/wrong.test.yaml"}, 1,
 			[]string{`<testsuites tests="2" failures="2" errors="0"`, `<testcase name="unmocked step"`}},
 		{"bad format", []string{"test", "--format", "tap", "."}, 2, nil},
