@@ -211,25 +211,10 @@ func EventSummary(typ, space string) string {
 // event as `event` (or RunInput.EventRef when it was offloaded), the
 // trigger id as execution.triggeredBy and TriggerType.
 func EventRequest(p Plan) StartRequest {
-	in := interpreter.RunInput{
-		Definition:  p.Definition,
-		Event:       p.Event.Body,
-		TriggeredBy: p.EventType,
-		SpaceID:     p.Event.SpaceID,
-	}
-	if p.Event.Ref != "" {
-		in.Event, in.EventRef = nil, p.Event.Ref
-	}
-	return StartRequest{
-		WorkflowID: p.WorkflowID,
-		Definition: p.Definition,
-		Input:      in,
-		SearchAttributes: map[string]string{
-			searchattr.WorkflowName.GetName(): p.Definition.ID,
-			searchattr.TriggerType.GetName():  p.EventType,
-		},
-		Summary: EventSummary(p.EventType, p.Event.SpaceID),
-	}
+	return planRequest(p, p.EventType, map[string]string{
+		searchattr.WorkflowName.GetName(): p.Definition.ID,
+		searchattr.TriggerType.GetName():  p.EventType,
+	}, EventSummary(p.EventType, p.Event.SpaceID))
 }
 
 // startRequest builds the start request of any plan.

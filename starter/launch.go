@@ -292,10 +292,18 @@ func AlertAttributes(def *interpreter.Definition, ev *Event) map[string]string {
 // AlertRequest builds the start request of an alert plan. An event kept in
 // the blob store (Event.Ref) is passed as RunInput.EventRef.
 func AlertRequest(p Plan) StartRequest {
+	return planRequest(p, interpreter.TriggeredByAlert, AlertAttributes(p.Definition, p.Event), p.Event.Summary())
+}
+
+// planRequest builds the start request of a plan: the run gets the event as
+// `event` (or RunInput.EventRef when it was offloaded to the blob store),
+// triggeredBy as execution.triggeredBy, and the given search attributes and
+// StaticSummary.
+func planRequest(p Plan, triggeredBy string, attrs map[string]string, summary string) StartRequest {
 	in := interpreter.RunInput{
 		Definition:  p.Definition,
 		Event:       p.Event.Body,
-		TriggeredBy: interpreter.TriggeredByAlert,
+		TriggeredBy: triggeredBy,
 		SpaceID:     p.Event.SpaceID,
 	}
 	if p.Event.Ref != "" {
@@ -305,8 +313,8 @@ func AlertRequest(p Plan) StartRequest {
 		WorkflowID:       p.WorkflowID,
 		Definition:       p.Definition,
 		Input:            in,
-		SearchAttributes: AlertAttributes(p.Definition, p.Event),
-		Summary:          p.Event.Summary(),
+		SearchAttributes: attrs,
+		Summary:          summary,
 	}
 }
 
