@@ -230,11 +230,7 @@ type eventsResponse struct {
 	Type      string `json:"type"`
 	SpaceID   string `json:"spaceId"`
 	Timestamp string `json:"timestamp"`
-	// Matched is the number of runs the event asked for.
-	Matched    int           `json:"matched"`
-	Started    int           `json:"started"`
-	Duplicates int           `json:"duplicates"`
-	Runs       []StartResult `json:"runs"`
+	runTally
 	// LoopSkipped lists definitions whose trigger refused the event by
 	// `on.workflowEvents`.
 	LoopSkipped []string `json:"loopSkipped,omitempty"`
@@ -274,7 +270,7 @@ func (s *Server) handleEvent(req *request) (int, any, *apiError) {
 		req.log.Warn("trigger condition failed; treated as not matching", "error", e, "eventType", typ)
 	}
 	resp := eventsResponse{Type: typ, SpaceID: ev.SpaceID, Timestamp: ev.Body["timestamp"].(string),
-		Matched: len(plans), Runs: []StartResult{}, LoopSkipped: loopSkipped}
+		LoopSkipped: loopSkipped}
 	if len(loopSkipped) > 0 {
 		req.log.Info("event refused by on.workflowEvents loop protection", "eventType", typ,
 			"origins", ev.Origins, "definitions", loopSkipped)
@@ -283,22 +279,12 @@ func (s *Server) handleEvent(req *request) (int, any, *apiError) {
 		s.metrics.unmatched.Inc()
 		req.log.Info("event matched no definition", "eventType", typ, "spaceId", ev.SpaceID)
 	}
-	if apiErr := s.offloadEvents(req, plans); apiErr != nil {
+	tally, apiErr := s.startPlans(req, plans, eventMetricLabel)
+	if apiErr != nil {
 		return 0, nil, apiErr
 	}
-	results, failures := s.startAll(req.r.Context(), req.log, plans, eventMetricLabel)
-	resp.Runs = append(resp.Runs, results...)
-	for _, r := range results {
-		if r.Status == StatusStarted {
-			resp.Started++
-		} else {
-			resp.Duplicates++
-		}
-	}
-	resp.ElapsedMs = float64(s.cfg.Now().Sub(req.received).Microseconds()) / 1000
-	if len(failures) > 0 {
-		return 0, nil, s.failureAnswer(failures, alertsResponse{Matched: resp.Matched, Runs: resp.Runs})
-	}
+	resp.runTally = tally
+	resp.ElapsedMs = s.elapsedMs(req)
 	return http.StatusOK, resp, nil
 }
 

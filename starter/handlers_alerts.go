@@ -17,7 +17,15 @@ type alertsResponse struct {
 	Events int `json:"events"`
 	// Alerts is the number of alert documents received.
 	Alerts int `json:"alerts"`
-	// Matched is the number of runs the events asked for.
+	runTally
+	// ElapsedMs is request received → every start acknowledged.
+	ElapsedMs float64 `json:"elapsedMs"`
+}
+
+// runTally is the part of the alert and event answers that counts the runs
+// a request asked for and what became of their starts.
+type runTally struct {
+	// Matched is the number of runs the request asked for.
 	Matched int `json:"matched"`
 	// Started and Duplicates count the outcomes of Runs.
 	Started    int `json:"started"`
@@ -25,10 +33,6 @@ type alertsResponse struct {
 	// Runs lists, per started or found run, the definition, workflow and
 	// run IDs, and the outcome.
 	Runs []StartResult `json:"runs"`
-	// Errors lists starts that failed (only in error answers).
-	Errors []startError `json:"errors,omitempty"`
-	// ElapsedMs is request received → every start acknowledged.
-	ElapsedMs float64 `json:"elapsedMs"`
 }
 
 type startError struct {
@@ -53,7 +57,7 @@ func (s *Server) handleAlerts(req *request) (int, any, *apiError) {
 		}
 		return 0, nil, errorf(http.StatusBadRequest, "malformed", "%v", err)
 	}
-	resp := alertsResponse{Events: len(events), Runs: []StartResult{}}
+	resp := alertsResponse{Events: len(events)}
 	defs := s.cfg.Definitions.All()
 	now := s.cfg.Now()
 	var plans []Plan
@@ -77,25 +81,41 @@ func (s *Server) handleAlerts(req *request) (int, any, *apiError) {
 		plans = append(plans, p...)
 	}
 	s.metrics.alertsNormalised.WithLabelValues(format).Add(float64(resp.Alerts))
-	resp.Matched = len(plans)
-	if apiErr := s.offloadEvents(req, plans); apiErr != nil {
+	tally, apiErr := s.startPlans(req, plans, interpreter.TriggeredByAlert)
+	if apiErr != nil {
 		return 0, nil, apiErr
 	}
+	resp.runTally = tally
+	resp.ElapsedMs = s.elapsedMs(req)
+	return http.StatusOK, resp, nil
+}
 
-	results, failures := s.startAll(req.r.Context(), req.log, plans, interpreter.TriggeredByAlert)
-	resp.Runs = append(resp.Runs, results...)
+// startPlans offloads the large events of plans, starts every plan and
+// counts the outcomes. A store failure is answered before anything starts;
+// failed starts are answered by failureAnswer.
+func (s *Server) startPlans(req *request, plans []Plan, trigger string) (runTally, *apiError) {
+	tally := runTally{Matched: len(plans), Runs: []StartResult{}}
+	if apiErr := s.offloadEvents(req, plans); apiErr != nil {
+		return tally, apiErr
+	}
+	results, failures := s.startAll(req.r.Context(), req.log, plans, trigger)
+	tally.Runs = append(tally.Runs, results...)
 	for _, r := range results {
 		if r.Status == StatusStarted {
-			resp.Started++
+			tally.Started++
 		} else {
-			resp.Duplicates++
+			tally.Duplicates++
 		}
 	}
-	resp.ElapsedMs = float64(s.cfg.Now().Sub(req.received).Microseconds()) / 1000
 	if len(failures) > 0 {
-		return 0, nil, s.failureAnswer(failures, resp)
+		return tally, s.failureAnswer(failures, tally)
 	}
-	return http.StatusOK, resp, nil
+	return tally, nil
+}
+
+// elapsedMs is the time since the request was received, in milliseconds.
+func (s *Server) elapsedMs(req *request) float64 {
+	return float64(s.cfg.Now().Sub(req.received).Microseconds()) / 1000
 }
 
 // offloadEvents stores the events of plans that are over the inline limit
@@ -199,10 +219,11 @@ func (s *Server) start(ctx context.Context, req StartRequest, trigger string) (S
 // Retry-After when Temporal was unavailable (redelivering is safe: runs that
 // did start are found again as duplicates), 413 for oversized inputs, 500
 // otherwise. Successful starts of the same request are listed.
-func (s *Server) failureAnswer(fails []failure, resp alertsResponse) *apiError {
+func (s *Server) failureAnswer(fails []failure, tally runTally) *apiError {
 	code, reason := http.StatusInternalServerError, "start_failed"
+	var errs []startError
 	for _, f := range fails {
-		resp.Errors = append(resp.Errors, startError{Definition: f.plan.Definition.ID, WorkflowID: f.plan.WorkflowID, Error: f.err.Error()})
+		errs = append(errs, startError{Definition: f.plan.Definition.ID, WorkflowID: f.plan.WorkflowID, Error: f.err.Error()})
 		switch {
 		case errors.Is(f.err, ErrUnavailable):
 			code, reason = http.StatusServiceUnavailable, "temporal_unavailable"
@@ -218,7 +239,7 @@ func (s *Server) failureAnswer(fails []failure, resp alertsResponse) *apiError {
 	if code == http.StatusServiceUnavailable {
 		e.retryAfter = 5 * time.Second
 	}
-	e.extra = map[string]any{"runs": resp.Runs, "errors": resp.Errors, "matched": resp.Matched}
+	e.extra = map[string]any{"runs": tally.Runs, "errors": errs, "matched": tally.Matched}
 	return e
 }
 
