@@ -2,6 +2,10 @@ package interpreter_test
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/testsuite"
@@ -18,6 +22,8 @@ import (
 var switchCases = []struct {
 	name string
 	def  string
+	// file, when set, names the definition in testdata/shared (def unset).
+	file string
 	want map[string]any
 	// depth is the number of frames of a continuation inside the
 	// innermost loop (0: no continuation may carry frames).
@@ -28,38 +34,8 @@ var switchCases = []struct {
 }{
 	{
 		name: "foreach in a case",
-		def: `
-steps:
-  - { name: init, type: data.set, with: { mode: scan, seen: "" } }
-  - name: route
-    type: switch
-    expression: "{{ variables.mode }}"
-    cases:
-      - match: idle
-        steps:
-          - { name: idle, type: test.echo, with: { v: idle } }
-      - match: scan
-        steps:
-          - { name: pre, type: test.echo, with: { v: pre } }
-          - name: each
-            type: foreach
-            foreach: "${{ (1..20) | join: ',' | split: ',' }}"
-            steps:
-              - { name: call, type: test.echo, with: { item: "{{ foreach.item }}", pre: "{{ steps.pre.output.v }}" } }
-              - { name: note, type: data.set, with: { mode: idle, seen: "{{ variables.seen }}{{ foreach.item }}," } }
-          - { name: post, type: test.echo, with: { total: "{{ steps.each.total }}", last: "{{ steps.call.output.item }}" } }
-    default:
-      - { name: never, type: test.echo, with: { v: never } }
-  - name: out
-    type: workflow.output
-    with:
-      seen: "{{ variables.seen }}"
-      post: "{{ steps.post.output.total }}/{{ steps.post.output.last }}"
-      matched: "{{ steps.route.matchedIndex }}:{{ steps.route.matchedValue }}:{{ steps.route.input.expression }}"
-      idle: "{{ steps.idle.output.v }}"
-      never: "{{ steps.never.output.v }}"
-`,
-		want: map[string]any{"seen": "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,", "post": "20/20",
+		file: "switch-foreach",
+		want: map[string]any{"seen": preSeen(24), "post": "24/24",
 			"matched": "1:scan:scan", "idle": nil, "never": nil},
 		depth: 2,
 		cases: []int{1},
@@ -160,6 +136,27 @@ steps:
 	},
 }
 
+// preSeen is "1pre,2pre,…,<n>pre,": the seen variable of switch-foreach
+// after n iterations.
+func preSeen(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%dpre,", i)
+	}
+	return b.String()
+}
+
+// sharedDef is the definition testdata/shared/<name>.yaml, shared with the
+// worker's integration tests.
+func sharedDef(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "shared", name+".yaml"))
+	if err != nil {
+		t.Fatalf("reading the shared definition: %v", err)
+	}
+	return string(b)
+}
+
 // TestContinueAsNewInsideSwitch: forced to continue as new every few
 // iterations, loops in a switch case or default end with the same result,
 // steps.* results, variables and step records as a run that never
@@ -168,14 +165,18 @@ steps:
 func TestContinueAsNewInsideSwitch(t *testing.T) {
 	for _, tc := range switchCases {
 		t.Run(tc.name, func(t *testing.T) {
-			plain := runChain(t, tc.def, chainOpts{})
+			def := tc.def
+			if tc.file != "" {
+				def = sharedDef(t, tc.file)
+			}
+			plain := runChain(t, def, chainOpts{})
 			if plain.runs != 1 || plain.status() != interpreter.StatusCompleted {
 				t.Fatalf("plain run: %d runs, status %s (%v)", plain.runs, plain.status(), plain.err)
 			}
 			if got := plain.result().Output; jsonOf(got) != jsonOf(tc.want) {
 				t.Fatalf("plain output %s, want %s", jsonOf(got), jsonOf(tc.want))
 			}
-			long := runChain(t, tc.def, chainOpts{canAfter: 21, eventsPerActivity: 6})
+			long := runChain(t, def, chainOpts{canAfter: 21, eventsPerActivity: 6})
 			if long.status() != interpreter.StatusCompleted {
 				t.Fatalf("status %s: %v", long.status(), long.err)
 			}

@@ -3,6 +3,8 @@ package worker_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,6 +80,17 @@ func continuedInput(t *testing.T, h *historypb.History) *interpreter.RunInput {
 	return &in
 }
 
+// sharedDef is the definition interpreter/testdata/shared/<name>.yaml,
+// shared with the interpreter's workflow tests.
+func sharedDef(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "interpreter", "testdata", "shared", name+".yaml"))
+	if err != nil {
+		t.Fatalf("reading the shared definition: %v", err)
+	}
+	return string(b)
+}
+
 // TestContinueAsNewInsideSwitchOnServer: a foreach of 24 items in the
 // second case of a switch is cut between iterations on the server. Every
 // continuation resumes inside the recorded case (the loop changes what the
@@ -90,43 +103,13 @@ func TestContinueAsNewInsideSwitchOnServer(t *testing.T) {
 	tq := env.TaskQueue(t)
 	reg := longRegistry(&sideEffects{})
 	startLongWorker(t, env, tq, reg, nil, 40)
-	def := load(t, "continued-as-new-switch", `
-steps:
-  - { name: init, type: data.set, with: { mode: scan, seen: "" } }
-  - name: route
-    type: switch
-    expression: "{{ variables.mode }}"
-    cases:
-      - match: idle
-        steps:
-          - { name: idle, type: test.echo, with: { v: idle } }
-      - match: scan
-        steps:
-          - { name: pre, type: test.echo, with: { v: pre } }
-          - name: each
-            type: foreach
-            foreach: "${{ (1..24) | join: ',' | split: ',' }}"
-            steps:
-              - { name: call, type: test.echo, with: { item: "{{ foreach.item }}", pre: "{{ steps.pre.output.v }}" } }
-              - { name: note, type: data.set, with: { mode: idle, seen: "{{ variables.seen }}{{ steps.call.output.item }}{{ steps.call.output.pre }}," } }
-          - { name: post, type: test.echo, with: { total: "{{ steps.each.total }}", last: "{{ steps.call.output.item }}" } }
-    default:
-      - { name: never, type: test.echo, with: { v: never } }
-  - name: out
-    type: workflow.output
-    with:
-      seen: "{{ variables.seen }}"
-      post: "{{ steps.post.output.total }}/{{ steps.post.output.last }}"
-      matched: "{{ steps.route.matchedIndex }}:{{ steps.route.matchedValue }}"
-      idle: "{{ steps.idle.output.v }}"
-      never: "{{ steps.never.output.v }}"
-`, reg)
+	def := load(t, "continued-as-new-switch", sharedDef(t, "switch-foreach"), reg)
 	res, chain := runLong(t, env, tq, "continued-as-new-switch-"+tq, interpreter.RunInput{Definition: def})
 	var seen strings.Builder
 	for i := 1; i <= 24; i++ {
 		fmt.Fprintf(&seen, "%dpre,", i)
 	}
-	want := map[string]any{"seen": seen.String(), "post": "24/24", "matched": "1:scan", "idle": nil, "never": nil}
+	want := map[string]any{"seen": seen.String(), "post": "24/24", "matched": "1:scan:scan", "idle": nil, "never": nil}
 	got, _ := json.Marshal(res.Output)
 	wantJSON, _ := json.Marshal(want)
 	if res.Status != interpreter.StatusCompleted || string(got) != string(wantJSON) {
