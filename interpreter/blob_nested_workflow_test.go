@@ -22,45 +22,7 @@ var pad2k = strings.Repeat("p", 2048)
 // variables, data steps and activity inputs that read those results see
 // the real values, never a {"$blobRef": …} object.
 func TestBlobRefsNestedInCollectedValues(t *testing.T) {
-	def := `
-steps:
-  - name: fan
-    type: parallel
-    foreach: '["a","b"]'
-    concurrency: 1
-    steps:
-      - { name: call, type: test.echo, with: { item: "{{ foreach.item }}", pad: "` + pad2k + `" } }
-  - { name: first, type: test.echo, with: { v: "{{ steps.fan.output.results[0].output.item }}" } }
-  - { name: whole, type: test.echo, with: { results: "${{ steps.fan.output.results | map: 'output' | map: 'item' }}" } }
-  - name: each
-    type: foreach
-    foreach: "${{ steps.fan.output.results }}"
-    steps:
-      - { name: per, type: test.echo, with: { v: "{{ foreach.item.output.item }}" } }
-  - { name: keep, type: data.set, with: { kept: "${{ steps.fan.output.results }}" } }
-  - { name: fromvar, type: test.echo, with: { v: "{{ variables.kept[1].output.item }}" } }
-  - name: gate
-    type: if
-    condition: "${{ steps.fan.output.results[1].output.item == 'b' }}"
-    steps:
-      - { name: yes, type: test.echo, with: { v: "yes" } }
-  - name: items
-    type: data.map
-    items: "${{ steps.fan.output.results }}"
-    with:
-      fields: { it: "{{ item.output.item }}" }
-  - { name: raw, type: test.echo, with: { r: "${{ steps.fan.output.results[0].output }}" } }
-  - name: out
-    type: workflow.output
-    with:
-      first: "{{ steps.first.output.v }}"
-      whole: "{{ steps.whole.output.results | join: ',' }}"
-      per: "{{ steps.per.output.v }}"
-      fromvar: "{{ steps.fromvar.output.v }}"
-      gate: "{{ steps.yes.output.v }}"
-      items: "{{ steps.items.output | map: 'it' | join: ',' }}"
-      raw: "{{ steps.raw.output.r.item }}"
-`
+	def := sharedDef(t, "blob-nested-refs")
 	blobs := blobstore.NewMemory()
 	r := runChain(t, def, chainOpts{blobs: blobs, threshold: 1024})
 	if r.status() != interpreter.StatusCompleted {

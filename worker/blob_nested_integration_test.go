@@ -3,7 +3,6 @@ package worker_test
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -17,7 +16,8 @@ import (
 // TestBlobNestedRefsOnServer: with a 1 KiB blob threshold, the branches
 // of a parallel step return outputs kept in the blob store, so the
 // parallel step's output.results holds blob references. Templates, a
-// foreach and a condition reading those results go through the fetch
+// foreach, data.set, a condition and data.map reading those results
+// (interpreter/testdata/shared/blob-nested-refs.yaml) go through the fetch
 // local activity and see the real values; no activity receives a
 // reference. The run replays (checked in as blob-nested-refs.json, with
 // its blob-nested-refs version marker).
@@ -34,37 +34,9 @@ func TestBlobNestedRefsOnServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	pad := strings.Repeat("p", 2048) // puts each branch output over the threshold
-	def := load(t, "blob-nested-refs", `
-steps:
-  - name: fan
-    type: parallel
-    foreach: '["a","b"]'
-    concurrency: 1
-    steps:
-      - { name: call, type: test.echo, with: { item: "{{ foreach.item }}", pad: "`+pad+`" } }
-  - { name: first, type: test.echo, with: { v: "{{ steps.fan.output.results[0].output.item }}" } }
-  - { name: whole, type: test.echo, with: { items: "${{ steps.fan.output.results | map: 'output' | map: 'item' }}" } }
-  - name: each
-    type: foreach
-    foreach: "${{ steps.fan.output.results }}"
-    steps:
-      - { name: per, type: test.echo, with: { v: "{{ foreach.item.output.item }}" } }
-  - name: gate
-    type: if
-    condition: "${{ steps.fan.output.results[1].output.item == 'b' }}"
-    steps:
-      - { name: yes, type: test.echo, with: { v: "yes" } }
-  - name: out
-    type: workflow.output
-    with:
-      first: "{{ steps.first.output.v }}"
-      whole: "{{ steps.whole.output.items | join: ',' }}"
-      per: "{{ steps.per.output.v }}"
-      gate: "{{ steps.yes.output.v }}"
-`, reg)
+	def := load(t, "blob-nested-refs", sharedDef(t, "blob-nested-refs"), reg)
 	res, chain := runLong(t, env, tq, "blob-nested-refs-"+tq, interpreter.RunInput{Definition: def})
-	want := `{"first":"a","gate":"yes","per":"b","whole":"a,b"}`
+	want := `{"first":"a","fromvar":"b","gate":"yes","items":"a,b","per":"b","raw":"a","whole":"a,b"}`
 	if got, _ := json.Marshal(res.Output); res.Status != interpreter.StatusCompleted || string(got) != want {
 		t.Fatalf("result %s %s, want %s", res.Status, got, want)
 	}
@@ -88,8 +60,8 @@ steps:
 			}
 		}
 	}
-	if refs != 2 {
-		t.Fatalf("%d activity results are blob references, want the 2 branch outputs", refs)
+	if refs != 3 {
+		t.Fatalf("%d activity results are blob references, want the 2 branch outputs and raw's echo of one", refs)
 	}
 	if n := occurrences(versionChanges(t, h), "blob-nested-refs"); n == 0 {
 		t.Fatalf("no blob-nested-refs version marker (changes %v)", versionChanges(t, h))
