@@ -253,6 +253,48 @@ steps:
 	},
 }
 
+// runCutAndCompare runs def once without continuing as new (its output
+// must be want) and once continuing as new after every 3 activities, and
+// checks that both end with the same result, steps.* results (but for the
+// volatile steps), step records and test.echo inputs. It returns the cut
+// run.
+func runCutAndCompare(t *testing.T, def string, want map[string]any, volatile []string) *chainResult {
+	t.Helper()
+	plain := runChain(t, def, chainOpts{})
+	if plain.runs != 1 || plain.status() != interpreter.StatusCompleted {
+		t.Fatalf("plain run: %d runs, status %s (%v)", plain.runs, plain.status(), plain.err)
+	}
+	if got := plain.result().Output; jsonOf(got) != jsonOf(want) {
+		t.Fatalf("plain output %s, want %s", jsonOf(got), jsonOf(want))
+	}
+	// Due after 3 activities (each adds 6 events to 3).
+	long := runChain(t, def, chainOpts{canAfter: 21, eventsPerActivity: 6})
+	t.Logf("%d runs", long.runs)
+	if long.status() != interpreter.StatusCompleted {
+		t.Fatalf("status %s: %v", long.status(), long.err)
+	}
+	if jsonOf(plain.result()) != jsonOf(long.result()) {
+		t.Errorf("result\n%s\nwant\n%s", jsonOf(long.result()), jsonOf(plain.result()))
+	}
+	for _, name := range volatile {
+		delete(plain.steps.Steps, name)
+		delete(long.steps.Steps, name)
+	}
+	if jsonOf(plain.steps) != jsonOf(long.steps) {
+		t.Errorf("steps query differs:\n%s\nwant\n%s", jsonOf(long.steps), jsonOf(plain.steps))
+	}
+	if recordsOf(plain.state) != recordsOf(long.state) {
+		t.Errorf("records differ:\n%s\nwant\n%s", recordsOf(long.state), recordsOf(plain.state))
+	}
+	if a, b := len(plain.f.callsTo("test.echo")), len(long.f.callsTo("test.echo")); a != b {
+		t.Errorf("%d test.echo calls, want %d (no step ran twice)", b, a)
+	}
+	if jsonOf(plain.f.callsTo("test.echo")) != jsonOf(long.f.callsTo("test.echo")) {
+		t.Errorf("test.echo inputs differ:\n%s\nwant\n%s", jsonOf(long.f.callsTo("test.echo")), jsonOf(plain.f.callsTo("test.echo")))
+	}
+	return long
+}
+
 // TestContinueAsNewInsideNestedLoops: forced to continue as new every few
 // iterations, a top-level while and loops nested in if/foreach/while end
 // with the same result, steps.* results, variables and step records as a
@@ -260,38 +302,7 @@ steps:
 func TestContinueAsNewInsideNestedLoops(t *testing.T) {
 	for _, tc := range nestedCases {
 		t.Run(tc.name, func(t *testing.T) {
-			plain := runChain(t, tc.def, chainOpts{})
-			if plain.runs != 1 || plain.status() != interpreter.StatusCompleted {
-				t.Fatalf("plain run: %d runs, status %s (%v)", plain.runs, plain.status(), plain.err)
-			}
-			if got := plain.result().Output; jsonOf(got) != jsonOf(tc.want) {
-				t.Fatalf("plain output %s, want %s", jsonOf(got), jsonOf(tc.want))
-			}
-			// Due after 3 activities (each adds 6 events to 3).
-			long := runChain(t, tc.def, chainOpts{canAfter: 21, eventsPerActivity: 6})
-			t.Logf("%d runs", long.runs)
-			if long.status() != interpreter.StatusCompleted {
-				t.Fatalf("status %s: %v", long.status(), long.err)
-			}
-			if jsonOf(plain.result()) != jsonOf(long.result()) {
-				t.Errorf("result\n%s\nwant\n%s", jsonOf(long.result()), jsonOf(plain.result()))
-			}
-			for _, name := range tc.volatile {
-				delete(plain.steps.Steps, name)
-				delete(long.steps.Steps, name)
-			}
-			if jsonOf(plain.steps) != jsonOf(long.steps) {
-				t.Errorf("steps query differs:\n%s\nwant\n%s", jsonOf(long.steps), jsonOf(plain.steps))
-			}
-			if recordsOf(plain.state) != recordsOf(long.state) {
-				t.Errorf("records differ:\n%s\nwant\n%s", recordsOf(long.state), recordsOf(plain.state))
-			}
-			if a, b := len(plain.f.callsTo("test.echo")), len(long.f.callsTo("test.echo")); a != b {
-				t.Errorf("%d test.echo calls, want %d (no step ran twice)", b, a)
-			}
-			if jsonOf(plain.f.callsTo("test.echo")) != jsonOf(long.f.callsTo("test.echo")) {
-				t.Errorf("test.echo inputs differ:\n%s\nwant\n%s", jsonOf(long.f.callsTo("test.echo")), jsonOf(plain.f.callsTo("test.echo")))
-			}
+			long := runCutAndCompare(t, tc.def, tc.want, tc.volatile)
 			deep := 0
 			for i, in := range long.inputs {
 				rs := in.Resume

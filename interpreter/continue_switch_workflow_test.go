@@ -169,29 +169,7 @@ func TestContinueAsNewInsideSwitch(t *testing.T) {
 			if tc.file != "" {
 				def = sharedDef(t, tc.file)
 			}
-			plain := runChain(t, def, chainOpts{})
-			if plain.runs != 1 || plain.status() != interpreter.StatusCompleted {
-				t.Fatalf("plain run: %d runs, status %s (%v)", plain.runs, plain.status(), plain.err)
-			}
-			if got := plain.result().Output; jsonOf(got) != jsonOf(tc.want) {
-				t.Fatalf("plain output %s, want %s", jsonOf(got), jsonOf(tc.want))
-			}
-			long := runChain(t, def, chainOpts{canAfter: 21, eventsPerActivity: 6})
-			if long.status() != interpreter.StatusCompleted {
-				t.Fatalf("status %s: %v", long.status(), long.err)
-			}
-			if jsonOf(plain.result()) != jsonOf(long.result()) {
-				t.Errorf("result\n%s\nwant\n%s", jsonOf(long.result()), jsonOf(plain.result()))
-			}
-			if jsonOf(plain.steps) != jsonOf(long.steps) {
-				t.Errorf("steps query differs:\n%s\nwant\n%s", jsonOf(long.steps), jsonOf(plain.steps))
-			}
-			if recordsOf(plain.state) != recordsOf(long.state) {
-				t.Errorf("records differ:\n%s\nwant\n%s", recordsOf(long.state), recordsOf(plain.state))
-			}
-			if jsonOf(plain.f.callsTo("test.echo")) != jsonOf(long.f.callsTo("test.echo")) {
-				t.Errorf("test.echo inputs differ:\n%s\nwant\n%s", jsonOf(long.f.callsTo("test.echo")), jsonOf(plain.f.callsTo("test.echo")))
-			}
+			long := runCutAndCompare(t, def, tc.want, nil)
 			deep := 0
 			seenCase := map[int]bool{}
 			for i, in := range long.inputs {
