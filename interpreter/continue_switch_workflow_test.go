@@ -8,11 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/secflow/secflow/interpreter"
-	"github.com/secflow/secflow/worker"
 )
 
 // switchCases are definitions whose long loops sit in a switch case (or
@@ -223,19 +219,12 @@ steps:
 		f := &fakes{failUntil: map[string]int{}}
 		reg := f.registry()
 		d := mustLoad(t, def, reg)
-		var suite testsuite.WorkflowTestSuite
-		env := suite.NewTestWorkflowEnvironment()
-		sa := true
-		if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa}); err != nil {
-			t.Fatal(err)
-		}
-		env.SetContinueAsNewSuggested(true)
+		gate := ""
 		if gated {
-			env.OnGetVersion("continue-as-new-switch", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			gate = "continue-as-new-switch"
 		}
-		env.ExecuteWorkflow(d.ID, interpreter.RunInput{Definition: d, Engine: kibanaEngine})
+		err := runSuggestingContinueAsNew(t, d, reg, gate)
 		var can *workflow.ContinueAsNewError
-		err := env.GetWorkflowError()
 		switch {
 		case gated && err != nil:
 			t.Errorf("gated: run ended with %v, want completion without continue-as-new", err)

@@ -464,6 +464,17 @@ steps:
 // test unless the run completes without continuing as new.
 func runVersionGated(t *testing.T, def *interpreter.Definition, reg *step.Registry, changeID string) {
 	t.Helper()
+	if err := runSuggestingContinueAsNew(t, def, reg, changeID); err != nil {
+		t.Fatalf("run ended with %v, want completion without continue-as-new", err)
+	}
+}
+
+// runSuggestingContinueAsNew runs def in the test environment with
+// continue-as-new suggested at every workflow task and, when gate is set,
+// GetVersion of gate answering DefaultVersion; it returns the run's error
+// (a *workflow.ContinueAsNewError when it continued as new).
+func runSuggestingContinueAsNew(t *testing.T, def *interpreter.Definition, reg *step.Registry, gate string) error {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	sa := true
@@ -471,11 +482,11 @@ func runVersionGated(t *testing.T, def *interpreter.Definition, reg *step.Regist
 		t.Fatal(err)
 	}
 	env.SetContinueAsNewSuggested(true)
-	env.OnGetVersion(changeID, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.ExecuteWorkflow(def.ID, interpreter.RunInput{Definition: def, Engine: kibanaEngine})
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("run ended with %v, want completion without continue-as-new", err)
+	if gate != "" {
+		env.OnGetVersion(gate, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
+	env.ExecuteWorkflow(def.ID, interpreter.RunInput{Definition: def, Engine: kibanaEngine})
+	return env.GetWorkflowError()
 }
 
 // TestBlobWholeValueTooLarge: bringing a 2.5 MiB stored value whole into
