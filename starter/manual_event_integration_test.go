@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/converter"
-
 	"github.com/secflow/secflow/interpreter"
 )
 
@@ -41,15 +38,7 @@ func TestIntegrationManualRunWithEvent(t *testing.T) {
 		t.Fatalf("manual run with event: %d %s", a.code, a.raw)
 	}
 	wid := a.body["workflowId"].(string)
-	it := h.env.Client.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	first, err := it.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var in interpreter.RunInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
-		t.Fatal(err)
-	}
+	in := startedInput(t, h, wid)
 	alerts, _ := in.Event["alerts"].([]any)
 	if in.TriggeredBy != interpreter.TriggeredByManual || len(alerts) != 1 || in.Event["rule"].(map[string]any)["id"] != rule {
 		t.Fatalf("run input: triggeredBy %q, event %v", in.TriggeredBy, in.Event)
