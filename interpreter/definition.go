@@ -138,6 +138,34 @@ type Step struct {
 	Config map[string]any `json:"config,omitempty"`
 }
 
+// EachStep calls fn for every non-nil step of list and, depth first in
+// document order, for the steps nested in it: its steps, else, default,
+// switch cases and parallel branches, then its on-failure and
+// iteration-on-failure fallbacks.
+func EachStep(list []*Step, fn func(*Step)) {
+	for _, s := range list {
+		if s == nil {
+			continue
+		}
+		fn(s)
+		EachStep(s.Steps, fn)
+		EachStep(s.Else, fn)
+		EachStep(s.Default, fn)
+		for _, c := range s.Cases {
+			EachStep(c.Steps, fn)
+		}
+		for _, b := range s.Branches {
+			EachStep(b.Steps, fn)
+		}
+		if s.OnFailure != nil {
+			EachStep(s.OnFailure.Fallback, fn)
+		}
+		if s.IterationOnFailure != nil {
+			EachStep(s.IterationOnFailure.Fallback, fn)
+		}
+	}
+}
+
 // SwitchCase is one `cases:` entry of a switch step.
 type SwitchCase struct {
 	Match any     `json:"match"`

@@ -163,26 +163,11 @@ func (v *validator) run() {
 }
 
 func collectNames(list []*Step, into map[string]bool) {
-	for _, st := range list {
+	EachStep(list, func(st *Step) {
 		if st.Name != "" {
 			into[st.Name] = true
 		}
-		collectNames(st.Steps, into)
-		collectNames(st.Else, into)
-		collectNames(st.Default, into)
-		for _, c := range st.Cases {
-			collectNames(c.Steps, into)
-		}
-		for _, b := range st.Branches {
-			collectNames(b.Steps, into)
-		}
-		if st.OnFailure != nil {
-			collectNames(st.OnFailure.Fallback, into)
-		}
-		if st.IterationOnFailure != nil {
-			collectNames(st.IterationOnFailure.Fallback, into)
-		}
-	}
+	})
 }
 
 // --- triggers and settings ---

@@ -366,41 +366,21 @@ func (r *run) configure(in RunInput, env runEnv) {
 // (normally caught earlier by validation).
 func (r *run) preflight() *step.Error {
 	var unknown []string
-	var walk func([]*Step)
-	walk = func(steps []*Step) {
-		for _, s := range steps {
-			if s == nil {
-				continue
-			}
-			if _, ok := executors[s.Type]; !ok && !isDataStep(s.Type) {
-				spec, ok := r.reg.Lookup(s.Type)
-				switch {
-				case !ok:
-					unknown = append(unknown, fmt.Sprintf("%s (unknown type %s)", s.Name, s.Type))
-				case spec.Kind != step.KindActivity:
-					unknown = append(unknown, fmt.Sprintf("%s (type %s is not implemented by this engine yet)", s.Name, s.Type))
-				}
-			}
-			walk(s.Steps)
-			walk(s.Else)
-			walk(s.Default)
-			for _, c := range s.Cases {
-				walk(c.Steps)
-			}
-			for _, b := range s.Branches {
-				walk(b.Steps)
-			}
-			if s.OnFailure != nil {
-				walk(s.OnFailure.Fallback)
-			}
-			if s.IterationOnFailure != nil {
-				walk(s.IterationOnFailure.Fallback)
-			}
+	check := func(s *Step) {
+		if _, ok := executors[s.Type]; ok || isDataStep(s.Type) {
+			return
+		}
+		spec, ok := r.reg.Lookup(s.Type)
+		switch {
+		case !ok:
+			unknown = append(unknown, fmt.Sprintf("%s (unknown type %s)", s.Name, s.Type))
+		case spec.Kind != step.KindActivity:
+			unknown = append(unknown, fmt.Sprintf("%s (type %s is not implemented by this engine yet)", s.Name, s.Type))
 		}
 	}
-	walk(r.def.Steps)
+	EachStep(r.def.Steps, check)
 	if r.def.Settings.OnFailure != nil {
-		walk(r.def.Settings.OnFailure.Fallback)
+		EachStep(r.def.Settings.OnFailure.Fallback, check)
 	}
 	if len(unknown) > 0 {
 		return &step.Error{Type: "ValidationError", Message: fmt.Sprintf("cannot run these steps: %s", strings.Join(unknown, "; "))}

@@ -292,41 +292,20 @@ func childSteps(def *interpreter.Definition, defs *dirDefs) (map[string]string, 
 func stepTypes(def *interpreter.Definition) (map[string]string, []string) {
 	out := map[string]string{}
 	var children []string
-	var walk func([]*interpreter.Step)
-	walk = func(steps []*interpreter.Step) {
-		for _, s := range steps {
-			if s == nil {
-				continue
-			}
-			if _, dup := out[s.Name]; !dup {
-				out[s.Name] = s.Type
-			}
-			if s.Type == "workflow.execute" || s.Type == "workflow.executeAsync" {
-				with, _ := s.With.(map[string]any)
-				if id, ok := with["workflow-id"].(string); ok && !strings.Contains(id, "{{") {
-					children = append(children, strings.TrimSpace(id))
-				}
-			}
-			walk(s.Steps)
-			walk(s.Else)
-			walk(s.Default)
-			for _, c := range s.Cases {
-				walk(c.Steps)
-			}
-			for _, b := range s.Branches {
-				walk(b.Steps)
-			}
-			if s.OnFailure != nil {
-				walk(s.OnFailure.Fallback)
-			}
-			if s.IterationOnFailure != nil {
-				walk(s.IterationOnFailure.Fallback)
+	visit := func(s *interpreter.Step) {
+		if _, dup := out[s.Name]; !dup {
+			out[s.Name] = s.Type
+		}
+		if s.Type == "workflow.execute" || s.Type == "workflow.executeAsync" {
+			with, _ := s.With.(map[string]any)
+			if id, ok := with["workflow-id"].(string); ok && !strings.Contains(id, "{{") {
+				children = append(children, strings.TrimSpace(id))
 			}
 		}
 	}
-	walk(def.Steps)
+	interpreter.EachStep(def.Steps, visit)
 	if of := def.Settings.OnFailure; of != nil {
-		walk(of.Fallback)
+		interpreter.EachStep(of.Fallback, visit)
 		// Kibana names the workflow-level fallback steps run for step s
 		// workflow-level-on-failure_<s>_<name>.
 		fallback := map[string]string{}
