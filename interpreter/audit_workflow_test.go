@@ -19,7 +19,11 @@ type auditCase struct {
 	status string
 	// errMsg, when set, is the exact run error message.
 	errMsg string
-	check  func(t *testing.T, r *runResult)
+	// outputs, when set, are the expected steps.<name>.output values.
+	outputs map[string]any
+	// calls, when set, are the expected numbers of calls per fake step type.
+	calls map[string]int
+	check func(t *testing.T, r *runResult)
 }
 
 func runAudit(t *testing.T, cases []auditCase) {
@@ -33,6 +37,16 @@ func runAudit(t *testing.T, cases []auditCase) {
 			if tc.errMsg != "" {
 				if e := r.errorOf(); e == nil || e.Message != tc.errMsg {
 					t.Errorf("error %+v\nwant message %q", e, tc.errMsg)
+				}
+			}
+			for name, want := range tc.outputs {
+				if got := r.output(name); !reflect.DeepEqual(got, want) {
+					t.Errorf("steps.%s.output = %v, want %v", name, jsonOf(got), jsonOf(want))
+				}
+			}
+			for typ, want := range tc.calls {
+				if n := len(r.f.callsTo(typ)); n != want {
+					t.Errorf("%d %s calls, want %d", n, typ, want)
 				}
 			}
 			if tc.check != nil {
@@ -140,12 +154,8 @@ steps:
     type: console
     with: { message: "{{ steps.loop.index }} {{ steps.loop.item }} {{ steps.loop.total }} {{ steps.loop.items | size }} {{ steps.inner.output }}" }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if got := r.output("after"); got != "2 c 3 3 2:c/3" {
-				t.Errorf("after = %q", got)
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"after": "2 c 3 3 2:c/3"},
 	}, {
 		name: "while iteration",
 		def: `
@@ -159,12 +169,8 @@ steps:
     type: console
     with: { message: "{{ steps.w.iteration }} {{ steps.b.output }}" }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if got := r.output("after"); got != "2 2/2" {
-				t.Errorf("after = %q", got)
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"after": "2 2/2"},
 	}, {
 		name: "switch matchedValue and matchedIndex",
 		def: `
@@ -202,13 +208,9 @@ steps:
     type: console
     with: { message: "${{ inputs.obj }}" }
 `,
-		inputs: map[string]any{"obj": map[string]any{"a": []any{1.0, "x"}}},
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if got := r.output("c"); !reflect.DeepEqual(got, map[string]any{"a": []any{1.0, "x"}}) {
-				t.Errorf("output %v", jsonOf(got))
-			}
-		},
+		inputs:  map[string]any{"obj": map[string]any{"a": []any{1.0, "x"}}},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"c": map[string]any{"a": []any{1.0, "x"}}},
 	}, {
 		name: "visibility: other branch and later steps absent (§3)",
 		def: `
@@ -227,12 +229,8 @@ steps:
     type: console
     with: { message: late }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if r.output("early") != "[]" || r.output("yes") != "[]" {
-				t.Errorf("early %v yes %v", r.output("early"), r.output("yes"))
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"early": "[]", "yes": "[]"},
 	}, {
 		name: "variables visible to non-successors (§6.3.1)",
 		def: `
@@ -249,12 +247,8 @@ steps:
     type: console
     with: { message: "${{ variables }}" }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if got := r.output("out"); !reflect.DeepEqual(got, map[string]any{"a": 1.0, "b": "y"}) {
-				t.Errorf("variables %v", jsonOf(got))
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"out": map[string]any{"a": 1.0, "b": "y"}},
 	}})
 }
 
@@ -285,21 +279,13 @@ steps:
 		def:    strings.Replace(retryDef, "%s", "http://h/404", 1),
 		status: interpreter.StatusFailed,
 		errMsg: "Request failed with status code 404",
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("http")); n != 3 {
-				t.Errorf("%d calls, want 3", n)
-			}
-		},
+		calls:  map[string]int{"http": 3},
 	}, {
 		name:   "retry condition false propagates at once",
 		def:    strings.Replace(retryDef, "%s", "http://127.0.0.1:1", 1),
 		status: interpreter.StatusFailed,
 		errMsg: "Connection refused to http://127.0.0.1:1",
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("http")); n != 1 {
-				t.Errorf("%d calls, want 1", n)
-			}
-		},
+		calls:  map[string]int{"http": 1},
 	}, {
 		name: "fallback sees error and re-raises the original error",
 		def: `
@@ -314,12 +300,10 @@ steps:
     type: console
     with: { message: after }
 `,
-		status: interpreter.StatusFailed,
-		errMsg: "Request failed with status code 404",
+		status:  interpreter.StatusFailed,
+		errMsg:  "Request failed with status code 404",
+		outputs: map[string]any{"note": "fb: HttpRequestError Request failed with status code 404"},
 		check: func(t *testing.T, r *runResult) {
-			if got := r.output("note"); got != "fb: HttpRequestError Request failed with status code 404" {
-				t.Errorf("note = %v", got)
-			}
 			if r.ran("after") {
 				t.Errorf("after ran")
 			}
@@ -349,11 +333,7 @@ steps:
       continue: true
 `,
 		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("http")); n != 1 {
-				t.Errorf("%d calls, want 1 (continue wraps the whole loop)", n)
-			}
-		},
+		calls:  map[string]int{"http": 1},
 	}, {
 		name: "retry re-runs the timed step with a full timeout (§2.1, §7.6)",
 		def: `
@@ -473,11 +453,9 @@ steps:
     type: console
     with: { message: "{{ steps.workflow-level-on-failure_fetch_note.output }}" }
 `,
-		status: interpreter.StatusCompleted,
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"workflow-level-on-failure_fetch_note": "fb Request failed with status code 404"},
 		check: func(t *testing.T, r *runResult) {
-			if got := r.output("workflow-level-on-failure_fetch_note"); got != "fb Request failed with status code 404" {
-				t.Errorf("fallback output %v (steps %v)", got, jsonOf(r.steps.Steps))
-			}
 			if _, ok := r.steps.Steps["note"]; ok {
 				t.Errorf("fallback stored under its plain name")
 			}
@@ -493,11 +471,7 @@ steps:
       - { name: fetch, type: http, with: { url: "http://h/{{ foreach.item }}" } }
 `,
 		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("http")); n != 2 {
-				t.Errorf("%d calls, want 2", n)
-			}
-		},
+		calls:  map[string]int{"http": 2},
 	}, {
 		name: "if with a bad condition not wrapped",
 		def: settings + `
@@ -530,10 +504,8 @@ steps:
       retry: { max-attempts: 1 }
 `,
 		status: interpreter.StatusFailed,
+		calls:  map[string]int{"http": 2},
 		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("http")); n != 2 {
-				t.Errorf("%d calls, want 2", n)
-			}
 			if _, ok := r.steps.Steps["workflow-level-on-failure_fetch_note"]; ok {
 				t.Errorf("workflow-level fallback ran")
 			}
@@ -620,11 +592,7 @@ steps:
 `,
 		inputs: map[string]any{"list": []any{"p", "q"}},
 		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("test.echo")); n != 2 {
-				t.Errorf("%d calls", n)
-			}
-		},
+		calls:  map[string]int{"test.echo": 2},
 	}, {
 		name: "step-level if: is evaluated once outside step-level foreach: (§2.1)",
 		def: `
@@ -636,11 +604,7 @@ steps:
     with: { v: "${{ foreach.item }}" }
 `,
 		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("test.echo")); n != 2 {
-				t.Errorf("%d calls, want 2", n)
-			}
-		},
+		calls:  map[string]int{"test.echo": 2},
 	}, {
 		name: "while condition sees the body; loop.continue goes to the check (§6.1.3, §6.1.5)",
 		def: `
@@ -682,15 +646,9 @@ steps:
     type: console
     with: { message: "{{ steps.loop.index }}" }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("test.echo")); n != 1 {
-				t.Errorf("%d calls, want 1", n)
-			}
-			if r.output("after") != "1" {
-				t.Errorf("after %v", r.output("after"))
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		calls:   map[string]int{"test.echo": 1},
+		outputs: map[string]any{"after": "1"},
 	}, {
 		name: "switch on a boolean, no match leaves matchedValue undefined (§6.1.4)",
 		def: `
@@ -704,11 +662,12 @@ steps:
     type: console
     with: { message: "[{{ steps.route.matchedValue }}]{{ steps.route.matchedIndex }}" }
 `,
-		inputs: map[string]any{"flag": false},
-		status: interpreter.StatusCompleted,
+		inputs:  map[string]any{"flag": false},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"after": "[]-1"},
 		check: func(t *testing.T, r *runResult) {
-			if r.output("after") != "[]-1" || r.ran("route/a") {
-				t.Errorf("after %v", r.output("after"))
+			if r.ran("route/a") {
+				t.Errorf("route/a ran")
 			}
 		},
 	}, {
@@ -725,12 +684,8 @@ steps:
     type: console
     with: { message: "{{ steps.fetch.output.status }}|{{ steps.fetch.error.message }}" }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if r.output("after") != "200|" {
-				t.Errorf("after %v", r.output("after"))
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"after": "200|"},
 	}})
 }
 
@@ -886,12 +841,8 @@ steps:
     type: console
     with: { message: "{{ steps.foreach_log.total }} {{ steps.foreach_log.item }} {{ steps.log.output }}" }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if r.output("after") != "2 y 1y" {
-				t.Errorf("after %v", r.output("after"))
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"after": "2 y 1y"},
 	}, {
 		name: "fallback steps are visible to later steps",
 		def: `
@@ -906,12 +857,8 @@ steps:
     type: console
     with: { message: "{{ steps.fb.output }} {{ steps.fetch.error.type }} [{{ error.type }}]" }
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if r.output("after") != "fb HttpRequestError []" {
-				t.Errorf("after %v", r.output("after"))
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"after": "fb HttpRequestError []"},
 	}})
 }
 
@@ -930,11 +877,7 @@ steps:
       retry: { max-attempts: 1, condition: "error.type: HttpRequestError and error.details.status >= 400" }
 `,
 		status: interpreter.StatusFailed,
-		check: func(t *testing.T, r *runResult) {
-			if n := len(r.f.callsTo("http")); n != 2 {
-				t.Errorf("%d calls, want 2", n)
-			}
-		},
+		calls:  map[string]int{"http": 2},
 	}, {
 		name: "fallback sees error.details; error absent elsewhere",
 		def: `
@@ -949,11 +892,7 @@ steps:
       fallback: [ { name: fb, type: console, with: { message: "{{ error.details.status }} {{ error.details.statusText }}" } } ]
       continue: true
 `,
-		status: interpreter.StatusCompleted,
-		check: func(t *testing.T, r *runResult) {
-			if r.output("before") != "[]" || r.output("fb") != "404 Not Found" {
-				t.Errorf("before %v fb %v", r.output("before"), r.output("fb"))
-			}
-		},
+		status:  interpreter.StatusCompleted,
+		outputs: map[string]any{"before": "[]", "fb": "404 Not Found"},
 	}})
 }
