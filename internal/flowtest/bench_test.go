@@ -2,8 +2,6 @@ package flowtest
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,14 +11,7 @@ import (
 // the cases take the critical branch, half the other one.
 func benchFile(tb testing.TB, n int) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	def, err := os.ReadFile("testdata/bench.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bench.yaml"), def, 0o644); err != nil {
-		tb.Fatal(err)
-	}
+	dir := workflowDir(tb, "bench.yaml")
 	var b strings.Builder
 	b.WriteString(`workflow: bench.yaml
 mocks:
@@ -57,11 +48,7 @@ cases:
         s20_bye: { output: "done true" }
 `, i, i, i, i, i%250, i, i, i, mal, branch, other, i)
 	}
-	p := filepath.Join(dir, "bench.test.yaml")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	return p
+	return writeFile(tb, dir, "bench.test.yaml", b.String())
 }
 
 // BenchmarkRunFile runs 100 cases of a 20-step definition per iteration

@@ -164,6 +164,30 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// workflowDir copies the definition testdata/<name> into a fresh temporary
+// directory, where a test writes the test files that name it, and returns
+// the directory.
+func workflowDir(tb testing.TB, name string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	def, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	writeFile(tb, dir, name, string(def))
+	return dir
+}
+
+// writeFile writes src to dir/name and returns the file's path.
+func writeFile(tb testing.TB, dir, name, src string) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
 // runText runs test files and returns the text report.
 func runText(t *testing.T, opts Options, paths ...string) (string, Summary) {
 	t.Helper()
@@ -239,14 +263,7 @@ func TestJUnit(t *testing.T) {
 // TestFileErrors checks that a test file naming an unknown step or mocking
 // a pure step is rejected with the position of the mistake.
 func TestFileErrors(t *testing.T) {
-	dir := t.TempDir()
-	def, err := os.ReadFile("testdata/basic.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "basic.yaml"), def, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := workflowDir(t, "basic.yaml")
 	tests := []struct{ name, src, want string }{
 		{"typo in expect", "workflow: basic\ncases:\n  - name: a\n    expect: { ran: [open_cas] }\n",
 			`bad.test.yaml:4:21: expect.ran: the workflow has no step "open_cas" (did you mean "open_case"?)`},
@@ -257,10 +274,7 @@ func TestFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := filepath.Join(dir, "bad.test.yaml")
-			if err := os.WriteFile(p, []byte(tt.src), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			p := writeFile(t, dir, "bad.test.yaml", tt.src)
 			res := New(Options{}).RunFile(p)
 			if res.Err == nil || !strings.Contains(res.Err.Error(), tt.want) {
 				t.Errorf("error %v\nwant %s", res.Err, tt.want)
@@ -271,14 +285,7 @@ func TestFileErrors(t *testing.T) {
 
 // TestSandbox answers the unmocked slack step from the sandbox fake.
 func TestSandbox(t *testing.T) {
-	dir := t.TempDir()
-	def, err := os.ReadFile("testdata/basic.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "basic.yaml"), def, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := workflowDir(t, "basic.yaml")
 	src := `workflow: basic.yaml
 cases:
   - name: slack answered by the sandbox
@@ -291,10 +298,7 @@ cases:
       steps:
         notify: { input: { message: "Malware abc123: case case-7" }, output: { exists: true } }
 `
-	p := filepath.Join(dir, "sb.test.yaml")
-	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := writeFile(t, dir, "sb.test.yaml", src)
 	r := New(Options{Sandbox: true})
 	defer r.Close()
 	res := r.RunFile(p)
@@ -326,14 +330,7 @@ func TestStepName(t *testing.T) {
 // TestMockExhausted checks that running past the end of a mock list fails
 // the case with the mock's position.
 func TestMockExhausted(t *testing.T) {
-	dir := t.TempDir()
-	def, err := os.ReadFile("testdata/basic.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "basic.yaml"), def, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := workflowDir(t, "basic.yaml")
 	src := `workflow: basic.yaml
 cases:
   - name: three iterations, two answers
@@ -344,10 +341,7 @@ cases:
         - output: 1
         - output: 2
 `
-	p := filepath.Join(dir, "x.test.yaml")
-	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := writeFile(t, dir, "x.test.yaml", src)
 	res := New(Options{}).RunFile(p)
 	if res.Err != nil || len(res.Cases) != 1 {
 		t.Fatalf("result %+v", res)
@@ -365,24 +359,14 @@ cases:
 // TestUnobservedExecutions checks that a pure loop longer than the state
 // query's record bound is reported instead of miscounted.
 func TestUnobservedExecutions(t *testing.T) {
-	dir := t.TempDir()
-	def, err := os.ReadFile("testdata/fallback.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "fallback.yaml"), def, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := workflowDir(t, "fallback.yaml")
 	n := make([]string, 250)
 	for i := range n {
 		n[i] = "1"
 	}
 	src := "workflow: fallback.yaml\nmocks:\n  each: { output: 1 }\n  alert_ops: { output: 1 }\n  boom: { output: 1 }\n" +
 		"cases:\n  - name: long loop\n    inputs: { n: [" + strings.Join(n, ",") + "] }\n    expect:\n      calls: { tick: 250 }\n"
-	p := filepath.Join(dir, "x.test.yaml")
-	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := writeFile(t, dir, "x.test.yaml", src)
 	res := New(Options{}).RunFile(p)
 	if res.Err != nil || len(res.Cases) != 1 {
 		t.Fatalf("result %+v", res)
@@ -408,14 +392,7 @@ func TestEventTrigger(t *testing.T) {
 // unknown trigger type is a file error, and a condition that does not
 // decide as expected fails the case without running it.
 func TestEventTriggerMismatch(t *testing.T) {
-	dir := t.TempDir()
-	def, err := os.ReadFile("testdata/event.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "event.yaml"), def, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := workflowDir(t, "event.yaml")
 	tests := []struct {
 		name, src string
 		fileErr   string // expected FileResult.Err
@@ -432,10 +409,7 @@ func TestEventTriggerMismatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := filepath.Join(dir, "x.test.yaml")
-			if err := os.WriteFile(p, []byte(tt.src), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			p := writeFile(t, dir, "x.test.yaml", tt.src)
 			res := New(Options{}).RunFile(p)
 			if tt.fileErr != "" {
 				if res.Err == nil || !strings.Contains(res.Err.Error(), tt.fileErr) {
