@@ -1,12 +1,12 @@
 package ai
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
@@ -21,32 +21,13 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	sb, err := sandbox.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
-	return &env{sb: sb, kibana: sb.Service("kibana").(*sandbox.Kibana), openai: sb.Service("openai").(*sandbox.OpenAI),
-		rt: connectors.NewRuntime(connectors.FromSandbox(sb), nil, nil)}
+	sb, rt := activitytest.Sandbox(t)
+	return &env{sb: sb, kibana: sb.Service("kibana").(*sandbox.Kibana), openai: sb.Service("openai").(*sandbox.OpenAI), rt: rt}
 }
 
 func run(t *testing.T, rt step.Runtime, in step.Input) (map[string]any, error) {
 	t.Helper()
-	s, ok := step.Default().Lookup(in.Type)
-	if !ok {
-		t.Fatalf("%s not registered", in.Type)
-	}
-	out, err := s.Activity(context.Background(), rt, in)
-	b, _ := json.Marshal(out)
-	text := string(b)
-	if err != nil {
-		text += err.Error()
-	}
-	for _, secret := range []string{sandbox.KibanaAPIKey, sandbox.OpenAIAPIKey} {
-		if strings.Contains(text, secret) {
-			t.Fatalf("secret leaked: %s", text)
-		}
-	}
+	out, err := activitytest.Run(t, rt, in, sandbox.KibanaAPIKey, sandbox.OpenAIAPIKey)
 	m, _ := out.(map[string]any)
 	return m, err
 }

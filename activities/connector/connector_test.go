@@ -1,11 +1,9 @@
 package connector
 
 import (
-	"context"
-	"encoding/json"
-	"strings"
 	"testing"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
@@ -13,40 +11,20 @@ import (
 
 func setup(t *testing.T) (*sandbox.Sandbox, *sandbox.Kibana, step.Runtime) {
 	t.Helper()
-	sb, err := sandbox.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
-	store := connectors.FromSandbox(sb)
 	t.Setenv("TEST_VT_KEY", "vt-secret-key-value")
-	for _, d := range []connectors.Def{
-		{ID: "vt-1", Name: "VirusTotal", Type: ".virustotal", Secrets: map[string]string{"apiKey": "${env:TEST_VT_KEY}"}},
-		{ID: "local-id", Name: "PD MCP", Type: ".pagerduty_mcp", Config: map[string]any{"kibanaConnectorId": "kibana-pd-id"}},
-	} {
-		if err := store.Add(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return sb, sb.Service("kibana").(*sandbox.Kibana), connectors.NewRuntime(store, nil, nil)
+	sb, rt := activitytest.Sandbox(t,
+		connectors.Def{ID: "vt-1", Name: "VirusTotal", Type: ".virustotal", Secrets: map[string]string{"apiKey": "${env:TEST_VT_KEY}"}},
+		connectors.Def{ID: "local-id", Name: "PD MCP", Type: ".pagerduty_mcp", Config: map[string]any{"kibanaConnectorId": "kibana-pd-id"}},
+	)
+	return sb, sb.Service("kibana").(*sandbox.Kibana), rt
 }
 
 func run(t *testing.T, rt step.Runtime, in step.Input) (any, error) {
 	t.Helper()
-	s, ok := step.Default().Lookup(in.Type)
-	if !ok || s.Type != "*" {
+	if s, ok := step.Default().Lookup(in.Type); !ok || s.Type != "*" {
 		t.Fatalf("%s does not resolve to the generic connector spec", in.Type)
 	}
-	out, err := s.Activity(context.Background(), rt, in)
-	b, _ := json.Marshal(out)
-	text := string(b)
-	if err != nil {
-		text += err.Error()
-	}
-	if strings.Contains(text, "vt-secret-key-value") || strings.Contains(text, sandbox.KibanaAPIKey) {
-		t.Fatalf("secret leaked: %s", text)
-	}
-	return out, err
+	return activitytest.Run(t, rt, in, "vt-secret-key-value", sandbox.KibanaAPIKey)
 }
 
 func TestSubActionExecute(t *testing.T) {

@@ -1,7 +1,6 @@
 package elasticsearch
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
@@ -97,38 +97,13 @@ func TestC37Mapping(t *testing.T) {
 
 func setup(t *testing.T) (*sandbox.Sandbox, *sandbox.Elasticsearch, step.Runtime) {
 	t.Helper()
-	sb, err := sandbox.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
-	return sb, sb.Service("elasticsearch").(*sandbox.Elasticsearch), connectors.NewRuntime(connectors.FromSandbox(sb), nil, nil)
+	sb, rt := activitytest.Sandbox(t)
+	return sb, sb.Service("elasticsearch").(*sandbox.Elasticsearch), rt
 }
 
 func run(t *testing.T, rt step.Runtime, typ string, with map[string]any) (any, error) {
 	t.Helper()
-	s, ok := step.Default().Lookup(typ)
-	if !ok {
-		t.Fatalf("%s not registered", typ)
-	}
-	out, err := s.Activity(context.Background(), rt, step.Input{Type: typ, With: with, IdempotencyKey: "wf/" + typ})
-	assertNoSecret(t, out, err)
-	return out, err
-}
-
-func assertNoSecret(t *testing.T, out any, err error) {
-	t.Helper()
-	b, _ := json.Marshal(out)
-	text := string(b)
-	if err != nil {
-		eb, _ := json.Marshal(step.AsError(err))
-		text += err.Error() + string(eb)
-	}
-	for _, s := range []string{sandbox.ElasticsearchAPIKey, sandbox.KibanaAPIKey} {
-		if strings.Contains(text, s) {
-			t.Fatalf("secret leaked: %s", text)
-		}
-	}
+	return activitytest.Run(t, rt, step.Input{Type: typ, With: with, IdempotencyKey: "wf/" + typ}, sandbox.ElasticsearchAPIKey, sandbox.KibanaAPIKey)
 }
 
 func TestAgainstFake(t *testing.T) {

@@ -1,43 +1,24 @@
 package kibana
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
 func setup(t *testing.T) (*sandbox.Sandbox, *sandbox.Kibana, step.Runtime) {
 	t.Helper()
-	sb, err := sandbox.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
-	return sb, sb.Service("kibana").(*sandbox.Kibana), connectors.NewRuntime(connectors.FromSandbox(sb), nil, nil)
+	sb, rt := activitytest.Sandbox(t)
+	return sb, sb.Service("kibana").(*sandbox.Kibana), rt
 }
 
 func run(t *testing.T, rt step.Runtime, in step.Input) (any, error) {
 	t.Helper()
-	s, ok := step.Default().Lookup(in.Type)
-	if !ok {
-		t.Fatalf("%s not registered", in.Type)
-	}
-	out, err := s.Activity(context.Background(), rt, in)
-	b, _ := json.Marshal(out)
-	text := string(b)
-	if err != nil {
-		text += err.Error()
-	}
-	if strings.Contains(text, sandbox.KibanaAPIKey) {
-		t.Fatalf("secret leaked: %s", text)
-	}
-	return out, err
+	return activitytest.Run(t, rt, in, sandbox.KibanaAPIKey)
 }
 
 func lastRequest(sb *sandbox.Sandbox) sandbox.Request {

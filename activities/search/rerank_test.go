@@ -1,42 +1,25 @@
 package search
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
 func setup(t *testing.T) (*sandbox.Sandbox, *sandbox.Elasticsearch, step.Runtime) {
 	t.Helper()
-	sb, err := sandbox.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
-	return sb, sb.Service("elasticsearch").(*sandbox.Elasticsearch), connectors.NewRuntime(connectors.FromSandbox(sb), nil, nil)
+	sb, rt := activitytest.Sandbox(t)
+	return sb, sb.Service("elasticsearch").(*sandbox.Elasticsearch), rt
 }
 
 func run(t *testing.T, rt step.Runtime, in step.Input) (any, error) {
 	t.Helper()
 	in.Type = "search.rerank"
-	s, ok := step.Default().Lookup(in.Type)
-	if !ok {
-		t.Fatal("search.rerank not registered")
-	}
-	out, err := s.Activity(context.Background(), rt, in)
-	b, _ := json.Marshal(out)
-	if err != nil {
-		b = append(b, err.Error()...)
-	}
-	if strings.Contains(string(b), sandbox.ElasticsearchAPIKey) {
-		t.Fatalf("secret leaked: %s", b)
-	}
-	return out, err
+	return activitytest.Run(t, rt, in, sandbox.ElasticsearchAPIKey)
 }
 
 func inferenceCalls(sb *sandbox.Sandbox) []sandbox.Request {
