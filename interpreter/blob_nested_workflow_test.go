@@ -9,7 +9,6 @@ import (
 
 	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/interpreter"
-	"github.com/secflow/secflow/worker"
 )
 
 // pad2k is a with-value that puts a test.echo output over the 1 KiB blob
@@ -47,38 +46,13 @@ func TestBlobRefsNestedInCollectedValues(t *testing.T) {
 // (a history recorded before it).
 func runBlobDef(t *testing.T, yaml string, defs mapDefs, gate string) *runResult {
 	t.Helper()
-	f := &fakes{failUntil: map[string]int{}}
-	reg := f.registry()
-	def := mustLoad(t, yaml, reg)
-	if defs == nil {
-		defs = mapDefs{}
-	}
-	defs[def.ID] = def
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	sa := true
-	if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa, Definitions: defs,
-		Blobs: blobstore.NewMemory(), BlobThreshold: 1024}); err != nil {
-		t.Fatal(err)
-	}
+	o := runOpts{defs: defs, blobs: blobstore.NewMemory(), blobThreshold: 1024}
 	if gate != "" {
-		env.OnGetVersion(gate, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		o.setup = func(env *testsuite.TestWorkflowEnvironment, _ *fakes) {
+			env.OnGetVersion(gate, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		}
 	}
-	env.ExecuteWorkflow(def.ID, interpreter.RunInput{Definition: def, Engine: kibanaEngine})
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	out := &runResult{f: f, env: env}
-	if err := env.GetWorkflowError(); err != nil {
-		out.err = err
-		return out
-	}
-	var res interpreter.RunResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	out.res = &res
-	return out
+	return runDef(t, yaml, o)
 }
 
 // TestBlobRefsNestedInChildLoopOutput: a child run without workflow.output

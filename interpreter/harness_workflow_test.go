@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/secflow/secflow/internal/blobstore"
 	"github.com/secflow/secflow/interpreter"
 	"github.com/secflow/secflow/interpreter/step"
 	"github.com/secflow/secflow/worker"
@@ -181,6 +182,9 @@ type runOpts struct {
 	defs    worker.Definitions
 	timeout time.Duration
 	uiBase  string
+	// blobs and blobThreshold are the worker's blob store and threshold.
+	blobs         blobstore.Store
+	blobThreshold int
 }
 
 func off() *bool { b := false; return &b }
@@ -222,7 +226,8 @@ func runDef(t *testing.T, yaml string, o runOpts) *runResult {
 	if defs == nil {
 		defs = mapDefs{def.ID: def}
 	}
-	if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa, UIBaseURL: o.uiBase, Definitions: defs}); err != nil {
+	if err := worker.Register(env, worker.Config{Registry: reg, SearchAttributes: &sa, UIBaseURL: o.uiBase, Definitions: defs,
+		Blobs: o.blobs, BlobThreshold: o.blobThreshold}); err != nil {
 		t.Fatal(err)
 	}
 	if o.setup != nil {
@@ -240,31 +245,39 @@ func runDef(t *testing.T, yaml string, o runOpts) *runResult {
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
-	out := &runResult{f: f, env: env}
+	out := &runResult{f: f}
+	out.collect(t, env)
+	return out
+}
+
+// collect records the outcome of the run completed in env: its result or
+// error, and the answers of the state and steps queries.
+func (r *runResult) collect(t *testing.T, env *testsuite.TestWorkflowEnvironment) {
+	t.Helper()
+	r.env = env
 	if err := env.GetWorkflowError(); err != nil {
-		out.err = err
+		r.err = err
 	} else {
 		var res interpreter.RunResult
 		if err := env.GetWorkflowResult(&res); err != nil {
 			t.Fatal(err)
 		}
-		out.res = &res
+		r.res = &res
 	}
 	v, err := env.QueryWorkflow(interpreter.QueryState)
 	if err != nil {
 		t.Fatalf("query state: %v", err)
 	}
-	if err := v.Get(&out.state); err != nil {
+	if err := v.Get(&r.state); err != nil {
 		t.Fatal(err)
 	}
 	v, err = env.QueryWorkflow(interpreter.QuerySteps)
 	if err != nil {
 		t.Fatalf("query steps: %v", err)
 	}
-	if err := v.Get(&out.steps); err != nil {
+	if err := v.Get(&r.steps); err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 // mapDefs is an in-memory definition store.

@@ -126,29 +126,7 @@ func runChain(t *testing.T, yaml string, o chainOpts) *chainResult {
 			in = next
 			continue
 		}
-		out.env = env
-		if err != nil {
-			out.err = err
-		} else {
-			var res interpreter.RunResult
-			if err := env.GetWorkflowResult(&res); err != nil {
-				t.Fatal(err)
-			}
-			out.res = &res
-		}
-		v, err := env.QueryWorkflow(interpreter.QueryState)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := v.Get(&out.state); err != nil {
-			t.Fatal(err)
-		}
-		if v, err = env.QueryWorkflow(interpreter.QuerySteps); err != nil {
-			t.Fatal(err)
-		}
-		if err := v.Get(&out.steps); err != nil {
-			t.Fatal(err)
-		}
+		out.collect(t, env)
 		return out
 	}
 }
