@@ -3,19 +3,20 @@ package starter
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/secflow/secflow/internal/bearer"
 )
 
 // authenticator checks bearer tokens and HMAC body signatures.
 type authenticator struct {
 	cfg    AuthConfig
-	tokens [][32]byte // sha256 of each token: equal-length constant-time compares
+	tokens bearer.Tokens
 
 	mu        sync.Mutex
 	seen      map[string]time.Time // accepted signatures → expiry (replay guard)
@@ -23,13 +24,7 @@ type authenticator struct {
 }
 
 func newAuthenticator(cfg AuthConfig) *authenticator {
-	a := &authenticator{cfg: cfg, seen: map[string]time.Time{}}
-	for _, t := range cfg.BearerTokens {
-		if t != "" {
-			a.tokens = append(a.tokens, sha256.Sum256([]byte(t)))
-		}
-	}
-	return a
+	return &authenticator{cfg: cfg, tokens: bearer.New(cfg.BearerTokens...), seen: map[string]time.Time{}}
 }
 
 // check returns "" when the request is authenticated, otherwise the reason
@@ -38,24 +33,12 @@ func (a *authenticator) check(r *http.Request, body []byte, now time.Time) strin
 	if !a.cfg.Enabled() {
 		return ""
 	}
-	if h := r.Header.Get("Authorization"); h != "" && len(a.tokens) > 0 {
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			tok, ok = strings.CutPrefix(h, "bearer ")
-		}
-		if ok {
-			sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-			match := 0
-			for _, t := range a.tokens {
-				match |= subtle.ConstantTimeCompare(sum[:], t[:])
-			}
-			if match == 1 {
-				return ""
-			}
-			if a.cfg.HMACSecret == "" || r.Header.Get(a.cfg.SignatureHeader) == "" {
-				return "invalid bearer token"
-			}
-		}
+	if a.bearerOK(r) {
+		return ""
+	}
+	if _, ok := bearer.Credentials(r.Header.Get("Authorization")); ok && len(a.tokens) > 0 &&
+		(a.cfg.HMACSecret == "" || r.Header.Get(a.cfg.SignatureHeader) == "") {
+		return "invalid bearer token"
 	}
 	if a.cfg.HMACSecret != "" {
 		if sig := r.Header.Get(a.cfg.SignatureHeader); sig != "" {
@@ -93,25 +76,9 @@ func (a *authenticator) precheck(r *http.Request, now time.Time) string {
 }
 
 // bearerOK reports whether r carries one of the configured bearer tokens
-// (constant-time compare of SHA-256 digests).
+// (bearer.Tokens: constant-time compare of SHA-256 digests).
 func (a *authenticator) bearerOK(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	if h == "" || len(a.tokens) == 0 {
-		return false
-	}
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		tok, ok = strings.CutPrefix(h, "bearer ")
-	}
-	if !ok {
-		return false
-	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	match := 0
-	for _, t := range a.tokens {
-		match |= subtle.ConstantTimeCompare(sum[:], t[:])
-	}
-	return match == 1
+	return a.tokens.Authorized(r.Header.Get("Authorization"))
 }
 
 // signatureShape checks the timestamp window and the signature syntax.
