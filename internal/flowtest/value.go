@@ -3,7 +3,6 @@ package flowtest
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -90,16 +89,8 @@ func number(v any) (float64, bool) {
 // text is the string form a `matches` matcher tests: strings as they are,
 // numbers as JavaScript prints them, other values as JSON.
 func text(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return "null"
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	if f, ok := number(v); ok {
-		return jsvalue.FormatNumber(f)
+	if s, ok := jsvalue.ScalarString(v); ok {
+		return s
 	}
 	return show(v)
 }

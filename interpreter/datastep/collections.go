@@ -3,7 +3,6 @@ package datastep
 import (
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/secflow/secflow/interpreter/jsvalue"
@@ -499,18 +498,11 @@ func runDedupe(c Call) (any, error) {
 	return out, nil
 }
 
-// jsString formats a scalar like JavaScript's String().
+// jsString formats a scalar like JavaScript's String(); other values as
+// template.Stringify does.
 func jsString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return "null"
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	if f, ok := jsvalue.Number(v); ok {
-		return template.FormatNumber(f)
+	if s, ok := jsvalue.ScalarString(v); ok {
+		return s
 	}
 	return template.Stringify(v)
 }

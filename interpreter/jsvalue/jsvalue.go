@@ -134,14 +134,10 @@ func TypeOf(v any) string {
 // numbers print as FormatNumber does, arrays join their elements with ","
 // (nil elements print as ""), and anything else is "[object Object]".
 func String(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case []any:
+	if s, ok := ScalarString(v); ok {
+		return s
+	}
+	if x, ok := v.([]any); ok {
 		parts := make([]string, len(x))
 		for i, e := range x {
 			if e != nil {
@@ -150,8 +146,24 @@ func String(v any) string {
 		}
 		return strings.Join(parts, ",")
 	}
-	if f, ok := Number(v); ok {
-		return FormatNumber(f)
-	}
 	return "[object Object]"
+}
+
+// ScalarString is JavaScript's String(v) for a primitive: nil is "null",
+// booleans "true"/"false", strings themselves, and numbers of any Go kind
+// as FormatNumber prints them. For any other value it returns false, and
+// the caller picks the form it needs.
+func ScalarString(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "null", true
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	if f, ok := Number(v); ok {
+		return FormatNumber(f), true
+	}
+	return "", false
 }

@@ -142,3 +142,26 @@ func TestStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestScalarString(t *testing.T) {
+	tests := []struct {
+		in   any
+		want string
+		ok   bool
+	}{
+		{nil, "null", true},
+		{true, "true", true},
+		{"x", "x", true},
+		{float64(3), "3", true},
+		{int64(-2), "-2", true},
+		{json.Number("1e21"), "1e+21", true},
+		{[]any{1.0}, "", false},
+		{map[string]any{}, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := ScalarString(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ScalarString(%#v) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -11,7 +11,6 @@ package schema
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/secflow/secflow/interpreter/jsvalue"
 	"gopkg.in/yaml.v3"
@@ -280,18 +279,10 @@ func normalize(v any) any {
 	return v
 }
 
-// jsString is String(v) for scalars.
+// jsString is String(v) for scalars; other values print as fmt.Sprint.
 func jsString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return "null"
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	if f, ok := jsvalue.Number(v); ok {
-		return jsvalue.FormatNumber(f)
+	if s, ok := jsvalue.ScalarString(v); ok {
+		return s
 	}
 	return fmt.Sprint(v)
 }
