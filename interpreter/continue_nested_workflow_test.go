@@ -1,7 +1,6 @@
 package interpreter_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/secflow/secflow/interpreter"
@@ -364,19 +363,8 @@ steps:
       - { name: call, type: test.echo, with: { it: "{{ while.iteration }}", prev: "{{ steps.call.output.it }}" } }
   - { name: out, type: workflow.output, with: { last: "{{ steps.call.output.it }}", prev: "{{ steps.call.output.prev }}" } }
 `
-	big := "consts: { pad: &pad \"" + strings.Repeat("p", 800<<10) + "\", again: *pad }\n" + def
-	plain := runChain(t, def, chainOpts{})
-	r := runChain(t, big, chainOpts{canAfter: 21, eventsPerActivity: 6})
-	if r.runs != 1 || r.status() != interpreter.StatusCompleted {
-		t.Fatalf("%d runs, status %s: %v", r.runs, r.status(), r.err)
-	}
+	r := runDeclinedTooLarge(t, def, 21)
 	if r.result().Output["last"] != "20" {
 		t.Errorf("output %s", jsonOf(r.result().Output))
-	}
-	if jsonOf(plain.result()) != jsonOf(r.result()) || recordsOf(plain.state) != recordsOf(r.state) {
-		t.Errorf("result %s\nrecords\n%s\nwant %s\n%s", jsonOf(r.result()), recordsOf(r.state), jsonOf(plain.result()), recordsOf(plain.state))
-	}
-	if a, b := len(plain.f.callsTo("test.echo")), len(r.f.callsTo("test.echo")); a != b {
-		t.Errorf("%d test.echo calls, want %d", b, a)
 	}
 }

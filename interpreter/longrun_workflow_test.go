@@ -569,11 +569,20 @@ func TestContinueAsNewInsideTopLevelForeach(t *testing.T) {
 // not fit a Temporal payload (here: a 1.6 MB definition), the run goes on
 // where it is, inside the loop too, and ends as a run that never tried.
 func TestContinueAsNewDeclinedWhenStateTooLarge(t *testing.T) {
-	// 1.6 MiB of consts from 800 KiB of YAML (an alias), under the 1 MiB
-	// definition limit.
-	def := "consts: { pad: &pad \"" + strings.Repeat("p", 800<<10) + "\", again: *pad }\n" + loopDef
-	plain := runChain(t, loopDef, chainOpts{})
-	r := runChain(t, def, chainOpts{canAfter: 30, eventsPerActivity: 6})
+	runDeclinedTooLarge(t, loopDef, 30)
+}
+
+// runDeclinedTooLarge runs def as it is and with 1.6 MiB of consts (from
+// 800 KiB of YAML, an alias, under the 1 MiB definition limit) that make
+// the carried state too large for a Temporal payload, with a continue-as-new
+// due every canAfter events; the padded run must stay one run and end as
+// the plain one: same result, step records and test.echo calls. It returns
+// the padded run.
+func runDeclinedTooLarge(t *testing.T, def string, canAfter int) *chainResult {
+	t.Helper()
+	big := "consts: { pad: &pad \"" + strings.Repeat("p", 800<<10) + "\", again: *pad }\n" + def
+	plain := runChain(t, def, chainOpts{})
+	r := runChain(t, big, chainOpts{canAfter: canAfter, eventsPerActivity: 6})
 	if r.runs != 1 || r.status() != interpreter.StatusCompleted {
 		t.Fatalf("%d runs, status %s: %v", r.runs, r.status(), r.err)
 	}
@@ -583,4 +592,5 @@ func TestContinueAsNewDeclinedWhenStateTooLarge(t *testing.T) {
 	if a, b := len(plain.f.callsTo("test.echo")), len(r.f.callsTo("test.echo")); a != b {
 		t.Errorf("%d test.echo calls, want %d", b, a)
 	}
+	return r
 }
