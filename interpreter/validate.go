@@ -502,7 +502,7 @@ func (v *validator) with(st *Step, spec *step.Spec, path string, vis map[string]
 		}
 		v.templates(w, wp, vis)
 	case map[string]any:
-		for _, k := range sortedKeys(w) {
+		for _, k := range keysSorted(w) {
 			kp := joinPath(wp, k)
 			f := spec.WithField(k)
 			if f == nil {
@@ -688,15 +688,6 @@ func fieldNames(fs []step.Field) []string {
 	return out
 }
 
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // --- templates, conditions and references ---
 
 // templates statically checks every template string inside val (keys are
@@ -720,7 +711,7 @@ func (v *validator) templates(val any, path string, vis map[string]bool) {
 			v.templates(e, indexPath(path, i), vis)
 		}
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
+		for _, k := range keysSorted(x) {
 			v.templates(x[k], joinPath(path, k), vis)
 		}
 	}
