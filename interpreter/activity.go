@@ -35,7 +35,7 @@ var TransientRetryPolicy = temporal.RetryPolicy{
 // retries, worker crashes and resets.
 func (c *call) runActivity(spec *step.Spec) (any, error) {
 	ctx := c.context()
-	with, err := c.renderWith()
+	with, err := c.renderWithIn(ctx)
 	if err != nil {
 		return nil, err
 	}

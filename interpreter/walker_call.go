@@ -39,10 +39,16 @@ func (c *call) render(v any) (any, error) {
 
 // renderWith renders the step's `with`, which must be an object (or absent).
 func (c *call) renderWith() (map[string]any, error) {
+	return c.renderWithIn(c.context())
+}
+
+// renderWithIn is renderWith against ctx, the step's context already
+// built by a step that renders more than its `with`.
+func (c *call) renderWithIn(ctx map[string]any) (map[string]any, error) {
 	if c.s.With == nil {
 		return map[string]any{}, nil
 	}
-	v, err := c.render(c.s.With)
+	v, err := c.r.renderValue(c.ctx, c.s, c.s.With, ctx)
 	if err != nil {
 		return nil, err
 	}
