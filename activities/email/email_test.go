@@ -2,13 +2,12 @@ package email
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net"
 	"net/mail"
 	"strings"
 	"testing"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
@@ -53,31 +52,6 @@ func input(connectorID string, with map[string]any) step.Input {
 	return step.Input{Type: "email", Name: "mail", Path: "mail", IdempotencyKey: "wf-1/mail", ConnectorID: connectorID, With: with}
 }
 
-func stepErr(t *testing.T, err error) *step.Error {
-	t.Helper()
-	var se *step.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *step.Error", err, err)
-	}
-	return se
-}
-
-func noSecret(t *testing.T, v any, secrets ...string) {
-	t.Helper()
-	var text string
-	if err, ok := v.(error); ok {
-		text = err.Error()
-	} else {
-		b, _ := json.Marshal(v)
-		text = string(b)
-	}
-	for _, s := range secrets {
-		if strings.Contains(text, s) {
-			t.Fatalf("secret leaked: %s", text)
-		}
-	}
-}
-
 func TestSendsMessage(t *testing.T) {
 	fake, _, rt := startFake(t)
 	out, err := Run(bg, rt, input("email", map[string]any{
@@ -112,7 +86,7 @@ func TestSendsMessage(t *testing.T) {
 		o["envelope"].(map[string]any)["from"] != "secflow@sandbox.local" {
 		t.Fatalf("output = %v", out)
 	}
-	noSecret(t, out, sandbox.SMTPPassword)
+	activitytest.NoSecrets(t, out, sandbox.SMTPPassword)
 }
 
 func TestSTARTTLSAndHTML(t *testing.T) {
@@ -135,7 +109,7 @@ func TestSTARTTLSAndHTML(t *testing.T) {
 	// Without the CA the certificate is not trusted.
 	rt = customRuntime(t, addr, nil, sandbox.SMTPPassword)
 	_, err = Run(bg, rt, input("mail", map[string]any{"to": "a@example.com", "subject": "s", "message": "m"}))
-	if se := stepErr(t, err); se.Type != "TLSError" || se.Retryable {
+	if se := activitytest.StepError(t, err); se.Type != "TLSError" || se.Retryable {
 		t.Fatalf("untrusted certificate: %+v", se)
 	}
 }
@@ -190,11 +164,11 @@ func TestErrors(t *testing.T) {
 			}
 			rt := customRuntime(t, addr, nil, c.password)
 			_, err := Run(bg, rt, input("mail", c.with))
-			se := stepErr(t, err)
+			se := activitytest.StepError(t, err)
 			if se.Type != c.typ || (c.msg != "" && se.Message != c.msg) || se.Retryable != c.retryable {
 				t.Fatalf("error = %+v retryable=%v", se, se.Retryable)
 			}
-			noSecret(t, err, c.password, sandbox.SMTPPassword)
+			activitytest.NoSecrets(t, err, c.password, sandbox.SMTPPassword)
 			if len(fake.Messages()) != 0 {
 				t.Fatal("no message expected")
 			}
@@ -210,7 +184,7 @@ func TestRefusedAndPlaintextAuthToRemoteHost(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	_, err = Run(bg, customRuntime(t, addr, nil, "pw-123456"), input("mail", map[string]any{"to": "a@example.com", "subject": "s", "message": "m"}))
-	if se := stepErr(t, err); se.Type != "ConnectionRefused" || !se.Retryable {
+	if se := activitytest.StepError(t, err); se.Type != "ConnectionRefused" || !se.Retryable {
 		t.Fatalf("refused: %+v", se)
 	}
 	// A server that is not localhost and offers no TLS never gets the password.
@@ -219,11 +193,11 @@ func TestRefusedAndPlaintextAuthToRemoteHost(t *testing.T) {
 	s := &sender{addr: addr, host: "mail.example.com", tls: nil, user: sandbox.SMTPUser, password: sandbox.SMTPPassword,
 		secrets: []string{sandbox.SMTPPassword}}
 	_, _, err = s.send(bg, m)
-	se := stepErr(t, err)
+	se := activitytest.StepError(t, err)
 	if se.Retryable || !strings.Contains(se.Message, "AUTH") {
 		t.Fatalf("plaintext auth: %+v", se)
 	}
-	noSecret(t, err, sandbox.SMTPPassword)
+	activitytest.NoSecrets(t, err, sandbox.SMTPPassword)
 	if len(fake.Messages()) != 0 {
 		t.Fatal("no message expected")
 	}

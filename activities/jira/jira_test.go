@@ -1,100 +1,40 @@
 package jira
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
-type captured struct {
-	Method, Path, Query, ContentType, Auth string
-	Body                                   map[string]any
-}
-
 type env struct {
 	fake *sandbox.Jira
-	srv  *httptest.Server
+	srv  *activitytest.Recorder
 	rt   step.Runtime
-	mu   sync.Mutex
-	reqs []captured
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{fake: sandbox.NewJira()}
-	h := e.fake.Handler()
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		var body map[string]any
-		_ = json.Unmarshal(b, &body)
-		e.mu.Lock()
-		e.reqs = append(e.reqs, captured{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), body})
-		e.mu.Unlock()
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(e.srv.Close)
-	e.rt = connectors.NewRuntime(connectors.ForSandbox(map[string]string{"jira": e.srv.URL}), nil, nil)
+	e.srv = activitytest.Record(t, e.fake.Handler())
+	e.rt = activitytest.Runtime("jira", e.srv.URL)
 	return e
 }
 
 // requests returns the captured requests with the given method whose path
 // ends with suffix.
-func (e *env) requests(method, suffix string) []captured {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []captured
-	for _, r := range e.reqs {
-		if r.Method == method && strings.HasSuffix(r.Path, suffix) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func stepErr(t *testing.T, err error) *step.Error {
-	t.Helper()
-	var se *step.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *step.Error", err, err)
-	}
-	return se
+func (e *env) requests(method, suffix string) []activitytest.Request {
+	return e.srv.Requests(method, suffix)
 }
 
 var secrets = []string{sandbox.JiraAPIToken, base64.StdEncoding.EncodeToString([]byte(sandbox.JiraEmail + ":" + sandbox.JiraAPIToken))}
-
-func noSecrets(t *testing.T, v any) {
-	t.Helper()
-	var text string
-	if err, ok := v.(error); ok {
-		text = err.Error()
-		if se := (*step.Error)(nil); errors.As(err, &se) {
-			b, _ := json.Marshal(se.Details)
-			text += string(b)
-		}
-	} else {
-		b, _ := json.Marshal(v)
-		text = string(b)
-	}
-	for _, s := range secrets {
-		if strings.Contains(text, s) {
-			t.Fatalf("secret leaked: %s", text)
-		}
-	}
-}
 
 var bg = context.Background()
 
@@ -124,19 +64,19 @@ func TestPushCreatesIssueWithLabelAndComment(t *testing.T) {
 	if len(creates) != 1 || creates[0].ContentType != "application/json" || !strings.HasPrefix(creates[0].Auth, "Basic ") {
 		t.Fatalf("create requests = %+v", creates)
 	}
-	fields := creates[0].Body["fields"].(map[string]any)
+	fields := creates[0].JSON()["fields"].(map[string]any)
 	want := `{"description":"Case c-1","issuetype":{"id":"10001"},"labels":["secflow","` + Label("wf-1/ticket") +
 		`"],"priority":{"name":"High"},"project":{"key":"SEC"},"summary":"Malware on host-1, second line"}`
 	if got, _ := json.Marshal(fields); string(got) != want {
 		t.Fatalf("fields = %s\nwant     %s", got, want)
 	}
 	cm := e.requests("POST", "/comment")
-	if len(cm) != 1 || cm[0].Body["body"] != "triage: isolate host" {
+	if len(cm) != 1 || cm[0].JSON()["body"] != "triage: isolate host" {
 		t.Fatalf("comment requests = %+v", cm)
 	}
-	props, _ := cm[0].Body["properties"].([]any)
+	props, _ := cm[0].JSON()["properties"].([]any)
 	if len(props) != 1 || props[0].(map[string]any)["key"] != CommentProperty {
-		t.Fatalf("comment properties = %v", cm[0].Body)
+		t.Fatalf("comment properties = %v", cm[0].JSON())
 	}
 	// Output: Kibana's pushToService shape.
 	m := out.(map[string]any)
@@ -146,7 +86,7 @@ func TestPushCreatesIssueWithLabelAndComment(t *testing.T) {
 	if c := m["comments"].([]any); len(c) != 1 || c[0].(map[string]any)["commentId"] != "c1" {
 		t.Fatalf("output comments = %v", m["comments"])
 	}
-	noSecrets(t, out)
+	activitytest.NoSecrets(t, out, secrets...)
 }
 
 func TestPushRetryCreatesNothingTwice(t *testing.T) {
@@ -154,7 +94,7 @@ func TestPushRetryCreatesNothingTwice(t *testing.T) {
 	// The create is served but its answer is lost: the worker "crashed".
 	e.fake.LoseAnswer("/rest/api/2/issue")
 	_, err := Run(bg, e.rt, pushInput())
-	if se := stepErr(t, err); !se.Retryable {
+	if se := activitytest.StepError(t, err); !se.Retryable {
 		t.Fatalf("lost answer must be retryable: %+v", se)
 	}
 	if n := len(e.fake.Issues()); n != 1 {
@@ -172,7 +112,7 @@ func TestPushRetryCreatesNothingTwice(t *testing.T) {
 	}
 	e.fake.LoseAnswer("POST /comment")
 	in.With["comments"] = append(in.With["comments"].([]any), map[string]any{"comment": "second", "commentId": "c2"})
-	if _, err := Run(bg, e.rt, in); err == nil || !stepErr(t, err).Retryable {
+	if _, err := Run(bg, e.rt, in); err == nil || !activitytest.StepError(t, err).Retryable {
 		t.Fatalf("lost comment answer: %v", err)
 	}
 	out3, err := Run(bg, e.rt, in)
@@ -211,7 +151,7 @@ func TestUpdateCommentTransitionAndReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if puts := e.requests("PUT", "/rest/api/2/issue/SEC-1"); len(puts) != 1 || puts[0].Body["fields"].(map[string]any)["summary"] != "Updated" {
+	if puts := e.requests("PUT", "/rest/api/2/issue/SEC-1"); len(puts) != 1 || puts[0].JSON()["fields"].(map[string]any)["summary"] != "Updated" {
 		t.Fatalf("update requests = %+v", puts)
 	}
 	if out.(map[string]any)["title"] != "SEC-1" {
@@ -294,11 +234,11 @@ func TestErrors(t *testing.T) {
 				c.setup(e)
 			}
 			_, err := Run(bg, e.rt, c.in)
-			se := stepErr(t, err)
+			se := activitytest.StepError(t, err)
 			if se.Type != c.typ || (c.msg != "" && se.Message != c.msg) || se.Retryable != c.retryable || se.RetryAfter != c.wait {
 				t.Fatalf("error = %+v retryable=%v after=%v", se, se.Retryable, se.RetryAfter)
 			}
-			noSecrets(t, err)
+			activitytest.NoSecrets(t, err, secrets...)
 			if len(e.fake.Issues()) != 0 {
 				t.Fatal("no issue expected")
 			}
@@ -318,14 +258,14 @@ func TestBadCredentialsAndRefused(t *testing.T) {
 	in := pushInput()
 	in.ConnectorID = "j2"
 	_, err = Run(bg, connectors.NewRuntime(store, nil, nil), in)
-	se := stepErr(t, err)
+	se := activitytest.StepError(t, err)
 	if se.Retryable || !strings.Contains(se.Message, "status code 401") || strings.Contains(se.Message, "wrong-token-value") {
 		t.Fatalf("error = %+v", se)
 	}
 	e.srv.Close()
 	_, err = Run(bg, e.rt, pushInput())
-	if se := stepErr(t, err); se.Type != "ConnectionRefused" || !se.Retryable {
+	if se := activitytest.StepError(t, err); se.Type != "ConnectionRefused" || !se.Retryable {
 		t.Fatalf("refused: %+v", se)
 	}
-	noSecrets(t, err)
+	activitytest.NoSecrets(t, err, secrets...)
 }

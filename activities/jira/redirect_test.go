@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/sandbox"
 )
 
@@ -28,7 +28,7 @@ func TestRedirectDoesNotCarryCredentials(t *testing.T) {
 		http.Redirect(w, r, away+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	t.Cleanup(srv.Close)
-	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"jira": srv.URL}), nil, nil)
+	rt := activitytest.Runtime("jira", srv.URL)
 	if _, err := Run(bg, rt, pushInput()); err == nil {
 		t.Fatal("expected an error")
 	}
@@ -54,7 +54,7 @@ func TestResponseBodyCapped(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"jira": srv.URL}), nil, nil)
+	rt := activitytest.Runtime("jira", srv.URL)
 	_, err := Run(bg, rt, pushInput())
 	if err == nil || !strings.Contains(err.Error(), "maxContentLength") {
 		t.Fatalf("err = %v", err)

@@ -1,89 +1,34 @@
 package pagerduty
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 	"github.com/secflow/secflow/interpreter/step"
 )
 
-type captured struct {
-	Method, Path, ContentType, Auth string
-	Body                            map[string]any
-}
-
 type env struct {
 	fake *sandbox.PagerDuty
-	srv  *httptest.Server
+	srv  *activitytest.Recorder
 	rt   step.Runtime
-	mu   sync.Mutex
-	reqs []captured
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{fake: sandbox.NewPagerDuty()}
-	h := e.fake.Handler()
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		var body map[string]any
-		_ = json.Unmarshal(b, &body)
-		e.mu.Lock()
-		e.reqs = append(e.reqs, captured{r.Method, r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), body})
-		e.mu.Unlock()
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(e.srv.Close)
-	e.rt = connectors.NewRuntime(connectors.ForSandbox(map[string]string{"pagerduty": e.srv.URL}), nil, nil)
+	e.srv = activitytest.Record(t, e.fake.Handler())
+	e.rt = activitytest.Runtime("pagerduty", e.srv.URL)
 	return e
 }
 
-func (e *env) requests() []captured {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]captured(nil), e.reqs...)
-}
-
-func stepErr(t *testing.T, err error) *step.Error {
-	t.Helper()
-	var se *step.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *step.Error", err, err)
-	}
-	return se
-}
-
-func noSecret(t *testing.T, v any, secrets ...string) {
-	t.Helper()
-	var text string
-	if err, ok := v.(error); ok {
-		text = err.Error()
-		if se := (*step.Error)(nil); errors.As(err, &se) {
-			b, _ := json.Marshal(se.Details)
-			text += string(b)
-		}
-	} else {
-		b, _ := json.Marshal(v)
-		text = string(b)
-	}
-	for _, s := range secrets {
-		if strings.Contains(text, s) {
-			t.Fatalf("secret leaked: %s", text)
-		}
-	}
-}
+func (e *env) requests() []activitytest.Request { return e.srv.Requests("", "") }
 
 var bg = context.Background()
 
@@ -110,7 +55,7 @@ func TestTriggerRequestAndOutput(t *testing.T) {
 		reqs[0].ContentType != "application/json" || reqs[0].Auth != "" {
 		t.Fatalf("request = %+v", reqs)
 	}
-	body := reqs[0].Body
+	body := reqs[0].JSON()
 	payload, _ := body["payload"].(map[string]any)
 	if body["routing_key"] != sandbox.PagerDutyRoutingKey || body["event_action"] != "trigger" || body["dedup_key"] != "wf-1/page" ||
 		payload["summary"] != "Malware on host-1" || payload["severity"] != "critical" || payload["source"] != "host-1" ||
@@ -118,7 +63,7 @@ func TestTriggerRequestAndOutput(t *testing.T) {
 		payload["custom_details"].(map[string]any)["case"] != "c-1" || len(body["links"].([]any)) != 1 {
 		t.Fatalf("body = %v", body)
 	}
-	noSecret(t, out, sandbox.PagerDutyRoutingKey)
+	activitytest.NoSecrets(t, out, sandbox.PagerDutyRoutingKey)
 }
 
 func TestDefaultsAndAcknowledge(t *testing.T) {
@@ -126,14 +71,14 @@ func TestDefaultsAndAcknowledge(t *testing.T) {
 	if _, err := Run(bg, e.rt, input(nil)); err != nil {
 		t.Fatal(err)
 	}
-	p := e.requests()[0].Body["payload"].(map[string]any)
+	p := e.requests()[0].JSON()["payload"].(map[string]any)
 	if p["summary"] != "No summary provided." || p["severity"] != "info" || p["source"] != "secflow connector pagerduty" {
 		t.Fatalf("defaults = %v", p)
 	}
 	if _, err := Run(bg, e.rt, input(map[string]any{"eventAction": "acknowledge", "dedupKey": "wf-1/page"})); err != nil {
 		t.Fatal(err)
 	}
-	if b := e.requests()[1].Body; b["payload"] != nil || b["event_action"] != "acknowledge" {
+	if b := e.requests()[1].JSON(); b["payload"] != nil || b["event_action"] != "acknowledge" {
 		t.Fatalf("acknowledge body = %v", b)
 	}
 	if a := e.fake.Alerts(); len(a) != 1 || a[0].Status != "acknowledged" {
@@ -146,7 +91,7 @@ func TestRetryAfterLostAnswerOpensOneAlert(t *testing.T) {
 	in := input(map[string]any{"summary": "s", "severity": "error"})
 	e.fake.LoseAnswer("/v2/enqueue")
 	_, err := Run(bg, e.rt, in)
-	if se := stepErr(t, err); !se.Retryable {
+	if se := activitytest.StepError(t, err); !se.Retryable {
 		t.Fatalf("lost answer must be retryable: %+v", se)
 	}
 	out, err := Run(bg, e.rt, in)
@@ -187,7 +132,7 @@ func TestErrors(t *testing.T) {
 				e.fake.Inject("/v2/", c.inject, c.after, "", 1)
 			}
 			_, err := Run(bg, e.rt, input(c.with))
-			se := stepErr(t, err)
+			se := activitytest.StepError(t, err)
 			if se.Type != c.typ || (c.msg != "" && se.Message != c.msg) || se.Retryable != c.retryable || se.RetryAfter != c.wait {
 				t.Fatalf("error = %+v retryable=%v after=%v", se, se.Retryable, se.RetryAfter)
 			}
@@ -196,7 +141,7 @@ func TestErrors(t *testing.T) {
 					t.Fatalf("details = %v", se.Details)
 				}
 			}
-			noSecret(t, err, sandbox.PagerDutyRoutingKey)
+			activitytest.NoSecrets(t, err, sandbox.PagerDutyRoutingKey)
 			if len(e.fake.Alerts()) != 0 {
 				t.Fatal("no alert expected")
 			}
@@ -215,15 +160,15 @@ func TestWrongRoutingKeyAndRefused(t *testing.T) {
 	in := input(nil)
 	in.ConnectorID = "pd2"
 	_, err = Run(bg, connectors.NewRuntime(store, nil, nil), in)
-	se := stepErr(t, err)
+	se := activitytest.StepError(t, err)
 	if se.Retryable || se.Message != "error posting pagerduty event: unexpected status 400" {
 		t.Fatalf("error = %+v", se)
 	}
-	noSecret(t, err, "0123456789abcdef0123456789abcdef")
+	activitytest.NoSecrets(t, err, "0123456789abcdef0123456789abcdef")
 
 	e.srv.Close()
 	_, err = Run(bg, e.rt, input(nil))
-	if se := stepErr(t, err); se.Type != "ConnectionRefused" || !se.Retryable {
+	if se := activitytest.StepError(t, err); se.Type != "ConnectionRefused" || !se.Retryable {
 		t.Fatalf("refused: %+v", se)
 	}
 }

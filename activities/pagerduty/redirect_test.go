@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/secflow/secflow/internal/connectors"
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/sandbox"
 )
 
@@ -32,7 +32,7 @@ func TestRedirectDoesNotReplayRoutingKey(t *testing.T) {
 		http.Redirect(w, r, away+r.URL.Path, http.StatusPermanentRedirect)
 	}))
 	t.Cleanup(srv.Close)
-	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"pagerduty": srv.URL}), nil, nil)
+	rt := activitytest.Runtime("pagerduty", srv.URL)
 	if _, err := Run(bg, rt, input(map[string]any{"summary": "s", "severity": "error"})); err == nil {
 		t.Fatal("expected an error")
 	}
@@ -58,7 +58,7 @@ func TestResponseBodyCapped(t *testing.T) {
 		w.Write([]byte(`"}`))
 	}))
 	t.Cleanup(srv.Close)
-	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"pagerduty": srv.URL}), nil, nil)
+	rt := activitytest.Runtime("pagerduty", srv.URL)
 	if _, err := Run(bg, rt, input(map[string]any{"summary": "s", "severity": "error"})); err == nil {
 		t.Fatal("an 11 MiB answer was accepted")
 	}

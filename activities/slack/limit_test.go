@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 )
 
@@ -19,7 +20,7 @@ func TestAPIResponseBodyCapped(t *testing.T) {
 		w.Write([]byte(`"}`))
 	}))
 	t.Cleanup(srv.Close)
-	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"slack": srv.URL}), nil, nil)
+	rt := activitytest.Runtime("slack", srv.URL)
 	_, err := RunAPI(bg, rt, input("slack_api", "slack-api", map[string]any{
 		"subAction":       "postMessage",
 		"subActionParams": map[string]any{"channelIds": []any{"C0SECOPS"}, "text": "hi"},
@@ -44,7 +45,7 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 		http.Redirect(w, r, away+"/", http.StatusTemporaryRedirect)
 	}))
 	t.Cleanup(srv.Close)
-	rt := connectors.NewRuntime(connectors.ForSandbox(map[string]string{"slack": srv.URL}), nil, nil)
+	rt := activitytest.Runtime("slack", srv.URL)
 	_, err := RunWebhook(bg, rt, input("slack", "slack", map[string]any{"message": "hi"}))
 	if err == nil || len(got) != 0 {
 		t.Fatalf("redirect followed (err %v), other host saw Referer %q", err, got)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/sandbox"
 )
 
@@ -33,7 +34,7 @@ func TestV2SendMessageAndBlockKit(t *testing.T) {
 		t.Fatalf("messages = %+v", msgs)
 	}
 	_, err = RunV2(bg, e.rt, input("slack2.sendBlockKitMessage", "slack-api", map[string]any{"channel": "#alerts"}))
-	if se := stepErr(t, err); se.Type != "InputValidationError" {
+	if se := activitytest.StepError(t, err); se.Type != "InputValidationError" {
 		t.Fatalf("no blocks: %+v", se)
 	}
 }
@@ -72,7 +73,7 @@ func TestV2CreateConversationIsIdempotent(t *testing.T) {
 	}
 	// A channel someone else created under that name stays a conflict.
 	_, err = RunV2(bg, e.rt, input("slack2.createConversation", "slack-api", map[string]any{"name": "general"}))
-	if se := stepErr(t, err); se.Message != "name_taken" || se.Retryable {
+	if se := activitytest.StepError(t, err); se.Message != "name_taken" || se.Retryable {
 		t.Fatalf("foreign name_taken: %+v", se)
 	}
 }
@@ -81,7 +82,7 @@ func TestV2InviteIsIdempotent(t *testing.T) {
 	e := newEnv(t)
 	in := input("slack2.inviteToConversation", "slack-api", map[string]any{"channel": "C0SECOPS", "users": []any{"U0BOB", "U0CAROL"}})
 	e.fake.LoseAnswer("conversations.invite")
-	if _, err := RunV2(bg, e.rt, in); err == nil || !stepErr(t, err).Retryable {
+	if _, err := RunV2(bg, e.rt, in); err == nil || !activitytest.StepError(t, err).Retryable {
 		t.Fatalf("lost answer: %v", err)
 	}
 	out, err := RunV2(bg, e.rt, in)
@@ -107,7 +108,7 @@ func TestV2InviteIsIdempotent(t *testing.T) {
 		t.Fatalf("C0ALERTS members = %s", got)
 	}
 	_, err = RunV2(bg, e.rt, input("slack2.inviteToConversation", "slack-api", map[string]any{"channel": "C0SECOPS", "users": []any{"U0NOBODY"}}))
-	if se := stepErr(t, err); se.Message != "user_not_found" || se.Retryable {
+	if se := activitytest.StepError(t, err); se.Message != "user_not_found" || se.Retryable {
 		t.Fatalf("unknown user: %+v", se)
 	}
 }
@@ -137,9 +138,9 @@ func TestV2WhoAmIAndHistory(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].(map[string]any)["text"] != "two" || m["hasMore"] != true || m["nextCursor"] == nil {
 		t.Fatalf("history = %v", out)
 	}
-	noSecrets(t, out, allSecrets...)
+	activitytest.NoSecrets(t, out, allSecrets...)
 	_, err = RunV2(bg, e.rt, input("slack2.nukeWorkspace", "slack-api", nil))
-	if se := stepErr(t, err); se.Type != "InputValidationError" {
+	if se := activitytest.StepError(t, err); se.Type != "InputValidationError" {
 		t.Fatalf("unknown action: %+v", se)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 )
@@ -49,7 +50,7 @@ func TestAPIPostMessageRequestAndOutput(t *testing.T) {
 	if len(hist) != 1 || !strings.Contains(hist[0].Body, "include_all_metadata=1") {
 		t.Fatalf("history requests = %+v", hist)
 	}
-	noSecrets(t, out, allSecrets...)
+	activitytest.NoSecrets(t, out, allSecrets...)
 }
 
 func TestAPIRetryAfterLostAnswerPostsOnce(t *testing.T) {
@@ -63,7 +64,7 @@ func TestAPIRetryAfterLostAnswerPostsOnce(t *testing.T) {
 			}
 			e.fake.LoseAnswer("chat.postMessage")
 			_, err := run(bg, e.rt, in)
-			if se := stepErr(t, err); !se.Retryable {
+			if se := activitytest.StepError(t, err); !se.Retryable {
 				t.Fatalf("lost answer must be retryable: %+v", se)
 			}
 			if n := len(e.fake.Messages()); n != 1 {
@@ -153,11 +154,11 @@ func TestAPIErrors(t *testing.T) {
 				c.setup(e)
 			}
 			_, err := RunAPI(bg, e.rt, input("slack_api.postMessage", "slack-api", c.with))
-			se := stepErr(t, err)
+			se := activitytest.StepError(t, err)
 			if se.Type != c.typ || (c.msg != "" && se.Message != c.msg) || se.Retryable != c.retryable || se.RetryAfter != c.wait {
 				t.Fatalf("error = %+v retryable=%v after=%v", se, se.Retryable, se.RetryAfter)
 			}
-			noSecrets(t, err, allSecrets...)
+			activitytest.NoSecrets(t, err, allSecrets...)
 			if len(e.fake.Messages()) != 0 {
 				t.Fatal("nothing should be posted")
 			}
@@ -170,23 +171,23 @@ func TestAPIInvalidTokenAndAllowedChannels(t *testing.T) {
 	rt := runtimeWith(t, connectors.Def{ID: "bad", Type: ".slack_api", Config: map[string]any{"apiUrl": e.srv.URL + "/api/"}},
 		"token", "xoxb-not-the-right-token")
 	_, err := RunAPI(bg, rt, input("slack_api.postMessage", "bad", map[string]any{"channelIds": []any{"C0SECOPS"}, "text": "x"}))
-	se := stepErr(t, err)
+	se := activitytest.StepError(t, err)
 	if se.Message != "invalid_auth" || se.Retryable {
 		t.Fatalf("error = %+v", se)
 	}
-	noSecrets(t, err, "xoxb-not-the-right-token")
+	activitytest.NoSecrets(t, err, "xoxb-not-the-right-token")
 
 	rt = runtimeWith(t, connectors.Def{ID: "restricted", Type: ".slack_api", Config: map[string]any{"apiUrl": e.srv.URL + "/api/",
 		"allowedChannels": []any{map[string]any{"id": "C0SECOPS", "name": "#secops"}}}}, "token", sandbox.SlackToken)
 	_, err = RunAPI(bg, rt, input("slack_api.postMessage", "restricted", map[string]any{"channelIds": []any{"C0GENERAL"}, "text": "x"}))
-	if se := stepErr(t, err); se.Message != "One or more provided channels are not included in the allowed channels list" {
+	if se := activitytest.StepError(t, err); se.Message != "One or more provided channels are not included in the allowed channels list" {
 		t.Fatalf("allowedChannels: %+v", se)
 	}
 	if _, err = RunAPI(bg, rt, input("slack_api.postMessage", "restricted", map[string]any{"channelNames": []any{"#secops"}, "text": "x"})); err != nil {
 		t.Fatal(err)
 	}
 	_, err = RunAPI(bg, e.rt, input("slack_api.deleteEverything", "slack-api", map[string]any{}))
-	if se := stepErr(t, err); se.Type != "InputValidationError" {
+	if se := activitytest.StepError(t, err); se.Type != "InputValidationError" {
 		t.Fatalf("unknown sub-action: %+v", se)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow/activities/activitykit/activitytest"
 	"github.com/secflow/secflow/internal/connectors"
 	"github.com/secflow/secflow/internal/sandbox"
 )
@@ -30,7 +31,7 @@ func TestWebhookPostsMessage(t *testing.T) {
 	if msgs := e.fake.Messages(); len(msgs) != 1 || !msgs[0].Webhook || msgs[0].Text != "Alert *fired*" {
 		t.Fatalf("messages = %+v", msgs)
 	}
-	noSecrets(t, out, allSecrets...)
+	activitytest.NoSecrets(t, out, allSecrets...)
 }
 
 func TestWebhookErrors(t *testing.T) {
@@ -56,11 +57,11 @@ func TestWebhookErrors(t *testing.T) {
 				e.fake.Inject("/services/", c.inject, c.retryAfter, "", 1)
 			}
 			_, err := RunWebhook(bg, e.rt, input("slack", "slack", c.with))
-			se := stepErr(t, err)
+			se := activitytest.StepError(t, err)
 			if se.Type != c.typ || se.Retryable != c.retryable || se.RetryAfter != c.wait {
 				t.Fatalf("error = %+v (retryable %v, after %v)", se, se.Retryable, se.RetryAfter)
 			}
-			noSecrets(t, err, allSecrets...)
+			activitytest.NoSecrets(t, err, allSecrets...)
 			if len(e.fake.Messages()) != 0 {
 				t.Fatal("nothing should be posted")
 			}
@@ -72,23 +73,23 @@ func TestWebhookWrongURLAndRefused(t *testing.T) {
 	e := newEnv(t)
 	rt := runtimeWith(t, connectors.Def{ID: "hook", Type: ".slack"}, "webhookUrl", e.srv.URL+"/services/T1/B1/wrongsecretvalue")
 	_, err := RunWebhook(bg, rt, input("slack", "hook", map[string]any{"message": "x"}))
-	se := stepErr(t, err)
+	se := activitytest.StepError(t, err)
 	if se.Retryable || se.Type != "ConnectorExecutionError" {
 		t.Fatalf("error = %+v", se)
 	}
-	noSecrets(t, err, "wrongsecretvalue")
+	activitytest.NoSecrets(t, err, "wrongsecretvalue")
 
 	closed := newEnv(t)
 	closed.srv.Close()
 	_, err = RunWebhook(bg, closed.rt, input("slack", "slack", map[string]any{"message": "x"}))
-	se = stepErr(t, err)
+	se = activitytest.StepError(t, err)
 	if se.Type != "ConnectionRefused" || !se.Retryable {
 		t.Fatalf("refused: %+v", se)
 	}
-	noSecrets(t, err, allSecrets...)
+	activitytest.NoSecrets(t, err, allSecrets...)
 
 	_, err = RunWebhook(bg, e.rt, input("slack", "nope", map[string]any{"message": "x"}))
-	if se := stepErr(t, err); se.Message != "Connector nope not found" {
+	if se := activitytest.StepError(t, err); se.Message != "Connector nope not found" {
 		t.Fatalf("unknown connector: %+v", se)
 	}
 }

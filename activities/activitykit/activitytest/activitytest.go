@@ -114,10 +114,10 @@ func (r Request) JSON() map[string]any {
 }
 
 // Recorder is an httptest server in front of a handler (usually a sandbox
-// fake's) that records every request before passing it on.
+// fake's) that records every request before passing it on. Its URL is the
+// base URL; Close stops it early (a test of a refused connection).
 type Recorder struct {
-	// URL is the server's base URL.
-	URL  string
+	*httptest.Server
 	mu   sync.Mutex
 	reqs []Request
 }
@@ -126,7 +126,7 @@ type Recorder struct {
 func Record(t testing.TB, h http.Handler) *Recorder {
 	t.Helper()
 	rec := &Recorder{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		rec.mu.Lock()
@@ -135,8 +135,7 @@ func Record(t testing.TB, h http.Handler) *Recorder {
 		rec.mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	rec.URL = srv.URL
+	t.Cleanup(rec.Close)
 	return rec
 }
 
