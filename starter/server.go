@@ -99,9 +99,21 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, grace time.Dur
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if err := Serve(ctx, srv, ln, grace); err != nil {
+		return fmt.Errorf("starter: %w", err)
+	}
+	return nil
+}
+
+// Serve serves srv on ln (HTTPS with srv.TLSConfig's certificates when it
+// is set) until ctx is done, then shuts srv down gracefully: it stops
+// accepting and lets in-flight requests finish for up to grace. It is the
+// serve-and-shutdown loop of ListenAndServe, for other secflow HTTP
+// services (the codec server) to share.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() {
-		if tlsCfg != nil {
+		if srv.TLSConfig != nil {
 			errc <- srv.ServeTLS(ln, "", "")
 		} else {
 			errc <- srv.Serve(ln)
@@ -109,13 +121,16 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, grace time.Dur
 	}()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("starter: serving: %w", err)
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("starter: shutdown: %w", err)
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -109,30 +108,19 @@ func codecServerMain(ctx context.Context, f codecServerFlags, log *slog.Logger, 
 	}
 	log.Info("codec server listening", "url", scheme+"://"+ln.Addr().String(), "current_key", codec.CurrentKeyID(),
 		"keys", codec.KeyIDs(), "auth", len(f.tokens) > 0, "cors_origins", []string(f.origins))
-	serveErr := make(chan error, 1)
-	go func() {
-		if tlsCfg != nil {
-			serveErr <- srv.ServeTLS(ln, "", "")
-		} else {
-			serveErr <- srv.Serve(ln)
-		}
-	}()
 	if ready != nil {
 		ready(scheme + "://" + ln.Addr().String())
 	}
-	select {
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
+	err = starter.Serve(ctx, srv, ln, 5*time.Second)
+	if ctx.Err() != nil {
+		// Stopped on purpose: the shutdown is best effort.
 		log.Info("codec server stopped")
 		return nil
-	case err := <-serveErr:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
+	}
+	if err != nil {
 		return fmt.Errorf("codec server: %w", err)
 	}
+	return nil
 }
 
 func isLoopback(a net.Addr) bool {
