@@ -48,10 +48,7 @@ func conditionOf(tpl *template.Engine, now time.Time, cond any, ctx map[string]a
 	switch v := rendered.(type) {
 	case bool:
 		return v, nil
-	case nil:
-		if cond == nil {
-			return false, nil
-		}
+	case nil: // undefined
 		return false, nil
 	case string:
 		t := strings.TrimSpace(v)
