@@ -186,10 +186,7 @@ func (e limitedEngine) RenderString(s string, ctx map[string]any) (string, error
 // engineFor returns the run's template engine with an output limit of
 // limit bytes (0: r.tpl, no limit), for step s.
 func (r *run) engineFor(s *Step, limit int) limitedEngine {
-	name := ""
-	if s != nil {
-		name = s.Name
-	}
+	name := stepName(s)
 	if limit <= 0 {
 		return limitedEngine{eng: r.tpl, step: name}
 	}
