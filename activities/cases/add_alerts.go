@@ -115,17 +115,23 @@ func attachedIDs(c map[string]any, typ, idField string) map[string]bool {
 }
 
 // attach posts one attachment comment to a case unless key is already in
-// attached (an earlier attempt attached it), marks it attached and returns
-// the case the API answered (cur when nothing was posted).
+// attached (an earlier attempt attached it); see postOnce.
 func (a *api) attach(ctx context.Context, caseID string, attached map[string]bool, key string, body, cur map[string]any) (map[string]any, error) {
-	if attached[key] {
+	return a.postOnce(ctx, "/api/cases/"+url.PathEscape(caseID)+"/comments", attached, key, body, cur)
+}
+
+// postOnce posts body to path unless key is already in done (an earlier
+// attempt posted it), marks it done and returns the case the API answered
+// (cur when nothing was posted or the answer is not a case).
+func (a *api) postOnce(ctx context.Context, path string, done map[string]bool, key string, body, cur map[string]any) (map[string]any, error) {
+	if done[key] {
 		return cur, nil
 	}
-	out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(caseID)+"/comments", nil, body)
+	out, err := a.call(ctx, http.MethodPost, path, nil, body)
 	if err != nil {
 		return nil, err
 	}
-	attached[key] = true
+	done[key] = true
 	activitykit.Heartbeat(ctx)
 	if c, ok := out.(map[string]any); ok {
 		return c, nil

@@ -141,18 +141,10 @@ func addObservables(ctx context.Context, rt step.Runtime, in step.Input) (any, e
 	}
 	result := cur
 	for _, o := range obs {
-		if have[obsKey(o)] {
-			continue
-		}
-		out, err := a.call(ctx, http.MethodPost, "/api/cases/"+url.PathEscape(id)+"/observables", nil, map[string]any{"observable": o})
-		if err != nil {
+		body := map[string]any{"observable": o}
+		if result, err = a.postOnce(ctx, "/api/cases/"+url.PathEscape(id)+"/observables", have, obsKey(o), body, result); err != nil {
 			return nil, err
 		}
-		if c, ok := out.(map[string]any); ok {
-			result = c
-		}
-		have[obsKey(o)] = true
-		activitykit.Heartbeat(ctx)
 	}
 	if result, err = a.push(ctx, in, result); err != nil {
 		return nil, err
