@@ -531,23 +531,28 @@ func (n *forNode) render(c *renderCtx, b *strings.Builder) error {
 		off = toNumber(v)
 	}
 	c.registers[n.continueK] = off + float64(len(coll))
+	return n.iterate(c, b, len(coll), func(i int) any { return coll[i] })
+}
 
-	if len(coll) == 0 {
+// iterate renders the body once for each of count items (item(i) is the
+// i-th), or the else body when there are none.
+func (n *forNode) iterate(c *renderCtx, b *strings.Builder, count int, item func(int) any) error {
+	if count == 0 {
 		return c.renderNodes(n.elseBody, b)
 	}
 	if len(n.body) == 0 {
-		return c.useWork(len(coll))
+		return c.useWork(count)
 	}
-	drop := &forloopDrop{length: len(coll), name: n.variable + "-" + n.collText}
+	drop := &forloopDrop{length: count, name: n.variable + "-" + n.collText}
 	scope := map[string]any{"forloop": drop}
 	c.push(scope)
 	defer c.pop()
-	for i, item := range coll {
+	for i := 0; i < count; i++ {
 		if err := c.useWork(1); err != nil {
 			return err
 		}
 		drop.i = i
-		scope[n.variable] = item
+		scope[n.variable] = item(i)
 		c.broke, c.continued = false, false
 		if err := c.renderNodes(n.body, b); err != nil {
 			return err
@@ -571,32 +576,7 @@ func (n *forNode) renderRange(c *renderCtx, b *strings.Builder) error {
 		count = int(math.Ceil(stop - start))
 	}
 	c.registers[n.continueK] = float64(count)
-	if count == 0 {
-		return c.renderNodes(n.elseBody, b)
-	}
-	if len(n.body) == 0 {
-		return c.useWork(count)
-	}
-	drop := &forloopDrop{length: count, name: n.variable + "-" + n.collText}
-	scope := map[string]any{"forloop": drop}
-	c.push(scope)
-	defer c.pop()
-	for i := 0; i < count; i++ {
-		if err := c.useWork(1); err != nil {
-			return err
-		}
-		drop.i = i
-		scope[n.variable] = start + float64(i)
-		c.broke, c.continued = false, false
-		if err := c.renderNodes(n.body, b); err != nil {
-			return err
-		}
-		if c.broke {
-			break
-		}
-	}
-	c.broke, c.continued = false, false
-	return nil
+	return n.iterate(c, b, count, func(i int) any { return start + float64(i) })
 }
 
 // jsSliceArr is Array.prototype.slice(start, end) with JS index semantics.
