@@ -181,6 +181,41 @@ func (k *Kibana) Error(res *Response) *step.Error {
 		map[string]any{"status": float64(res.Status), "body": RedactValue(res.Data(), k.secrets...)})
 }
 
+// ConfigKibanaConnectorID is the connector config key naming the Kibana
+// connector id when it differs from the id in connectors.yaml.
+const ConfigKibanaConnectorID = "kibanaConnectorId"
+
+// ExecuteConnector runs the Kibana connector c stands for (its
+// ConfigKibanaConnectorID, else its id) with params through
+// POST /api/actions/connector/{id}/_execute in space, and returns the
+// Actions result: {status, data?, message?, service_message?, retry?}
+// (nil when the answer is not an object). Judging status is the caller's.
+func (k *Kibana) ExecuteConnector(ctx context.Context, c *step.Connector, space string, params map[string]any) (map[string]any, error) {
+	kid := c.ConfigString(ConfigKibanaConnectorID)
+	if kid == "" {
+		kid = c.ID
+	}
+	out, err := k.JSON(ctx, KibanaRequest{Method: http.MethodPost,
+		Path: "/api/actions/connector/" + url.PathEscape(kid) + "/_execute", Body: map[string]any{"params": params},
+		Space: space})
+	if err != nil {
+		return nil, err
+	}
+	res, _ := out.(map[string]any)
+	return res, nil
+}
+
+// ServiceMessage is serviceMessage ?? message ?? "Unknown error" of an
+// Actions result (the public API spells the first service_message).
+func ServiceMessage(res map[string]any) string {
+	for _, k := range []string{"service_message", "serviceMessage", "message"} {
+		if s, ok := res[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return "Unknown error"
+}
+
 // ConnectorLister is implemented by runtimes that can list connectors, for
 // error messages such as "Available AI connectors: …".
 // connectors.NewRuntime implements it.

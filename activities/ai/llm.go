@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -175,10 +174,6 @@ func chatViaKibana(ctx context.Context, rt step.Runtime, in step.Input, c *step.
 		enc, _ := activitykit.EncodeJSON(schema)
 		msgs = append([]message{{Role: "system", Content: "Respond only with a JSON value matching this JSON schema, without any other text: " + string(enc)}}, msgs...)
 	}
-	kid := c.ConfigString("kibanaConnectorId")
-	if kid == "" {
-		kid = c.ID
-	}
 	var params map[string]any
 	if c.Type == ".inference" {
 		b := map[string]any{"messages": msgs}
@@ -193,15 +188,12 @@ func chatViaKibana(ctx context.Context, rt step.Runtime, in step.Input, c *step.
 		}
 		params = map[string]any{"subAction": "invokeAI", "subActionParams": sp}
 	}
-	out, err := kb.JSON(ctx, activitykit.KibanaRequest{Method: http.MethodPost,
-		Path: "/api/actions/connector/" + url.PathEscape(kid) + "/_execute", Body: map[string]any{"params": params},
-		Space: kb.Space(in.SpaceID)})
+	res, err := kb.ExecuteConnector(ctx, c, kb.Space(in.SpaceID), params)
 	if err != nil {
 		return nil, err
 	}
-	res, _ := out.(map[string]any)
 	if st, _ := res["status"].(string); st != "ok" {
-		return nil, step.Errorf("ConnectorExecutionError", "%s", serviceMessage(res))
+		return nil, step.Errorf("ConnectorExecutionError", "%s", activitykit.ServiceMessage(res))
 	}
 	data := res["data"]
 	if dm, ok := data.(map[string]any); ok {
@@ -220,17 +212,6 @@ func chatViaKibana(ctx context.Context, rt step.Runtime, in step.Input, c *step.
 		return &completion{Content: s, Metadata: map[string]any{}}, nil
 	}
 	return nil, step.Errorf("InvalidModelResponse", "The AI connector %s returned no message", c.ID)
-}
-
-// serviceMessage is serviceMessage ?? message ?? "Unknown error" of an
-// Actions result (the public API spells it service_message).
-func serviceMessage(res map[string]any) string {
-	for _, k := range []string{"service_message", "serviceMessage", "message"} {
-		if s, ok := res[k].(string); ok && s != "" {
-			return s
-		}
-	}
-	return "Unknown error"
 }
 
 // inputText renders a step input (string, or JSON of anything else).

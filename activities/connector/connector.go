@@ -7,8 +7,6 @@ package connector
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -18,7 +16,7 @@ import (
 
 // ConfigKibanaConnectorID is the connector config key naming the Kibana
 // connector id when it differs from the id in connectors.yaml.
-const ConfigKibanaConnectorID = "kibanaConnectorId"
+const ConfigKibanaConnectorID = activitykit.ConfigKibanaConnectorID
 
 var spec = &step.Spec{
 	Type:     "*",
@@ -58,10 +56,6 @@ func Run(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	kid := c.ConfigString(ConfigKibanaConnectorID)
-	if kid == "" {
-		kid = c.ID
-	}
 	with := in.With
 	if with == nil {
 		with = map[string]any{}
@@ -76,33 +70,19 @@ func Run(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := kb.JSON(ctx, activitykit.KibanaRequest{Method: http.MethodPost,
-		Path: "/api/actions/connector/" + url.PathEscape(kid) + "/_execute", Body: map[string]any{"params": params},
-		Space: kb.Space(in.SpaceID)})
+	res, err := kb.ExecuteConnector(ctx, c, kb.Space(in.SpaceID), params)
 	if err != nil {
 		return nil, err
 	}
-	res, ok := out.(map[string]any)
-	if !ok {
+	if res == nil {
 		return nil, step.Errorf("ConnectorExecutionError", "Unknown error")
 	}
 	if status, _ := res["status"].(string); status == "ok" {
 		return res["data"], nil
 	}
-	e := &step.Error{Type: "ConnectorExecutionError", Message: serviceMessage(res)}
+	e := &step.Error{Type: "ConnectorExecutionError", Message: activitykit.ServiceMessage(res)}
 	if retry, _ := res["retry"].(bool); retry {
 		e.Retryable = true
 	}
 	return nil, activitykit.RedactError(e, activitykit.SecretValues(c)...)
-}
-
-// serviceMessage is serviceMessage ?? message ?? "Unknown error"; the
-// public API spells the first service_message.
-func serviceMessage(res map[string]any) string {
-	for _, k := range []string{"service_message", "serviceMessage", "message"} {
-		if s, ok := res[k].(string); ok && s != "" {
-			return s
-		}
-	}
-	return "Unknown error"
 }
