@@ -6,11 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/converter"
-
 	"github.com/secflow/secflow/internal/blobstore"
-	"github.com/secflow/secflow/interpreter"
 )
 
 // bigAlertBody is an alert event whose normalised form is over 4 KiB.
@@ -37,16 +33,7 @@ func TestIntegrationLargeEventByReference(t *testing.T) {
 		t.Fatalf("answer %d %s", a.code, a.raw)
 	}
 	wid := rs[0]["workflowId"].(string)
-	it := h.env.Client.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	first, err := it.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	payloads := first.GetWorkflowExecutionStartedEventAttributes().GetInput()
-	var in interpreter.RunInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(payloads, &in); err != nil {
-		t.Fatal(err)
-	}
+	in, payloads := startedRun(t, h, wid, "")
 	if in.Event != nil || in.EventRef == "" || payloads.Size() > 8<<10 {
 		t.Fatalf("run input: event inline=%v ref=%q, %d bytes", in.Event != nil, in.EventRef, payloads.Size())
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
 
@@ -15,19 +16,27 @@ import (
 	"github.com/secflow/secflow/interpreter"
 )
 
-// startedInput reads the run input recorded in the first history event of
-// workflowID.
-func startedInput(t *testing.T, h *harness, workflowID string) interpreter.RunInput {
+// startedRun reads the first history event of a run of workflowID (runID
+// "": the latest run): the run input it recorded, decoded and as payloads.
+func startedRun(t *testing.T, h *harness, workflowID, runID string) (interpreter.RunInput, *commonpb.Payloads) {
 	t.Helper()
-	it := h.env.Client.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := h.env.Client.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	first, err := it.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
+	payloads := first.GetWorkflowExecutionStartedEventAttributes().GetInput()
 	var in interpreter.RunInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+	if err := converter.GetDefaultDataConverter().FromPayloads(payloads, &in); err != nil {
 		t.Fatal(err)
 	}
+	return in, payloads
+}
+
+// startedInput is the run input recorded by the latest run of workflowID.
+func startedInput(t *testing.T, h *harness, workflowID string) interpreter.RunInput {
+	t.Helper()
+	in, _ := startedRun(t, h, workflowID, "")
 	return in
 }
 

@@ -231,15 +231,7 @@ func TestIntegrationAlertStartsOneRunAndDeduplicates(t *testing.T) {
 	if summary != "Suspicious login on ws-7 (high)" {
 		t.Errorf("summary = %q", summary)
 	}
-	hist := h.env.Client.GetWorkflowHistory(ctx, wantID, runID, false, 0)
-	ev, err := hist.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var in interpreter.RunInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
-		t.Fatal(err)
-	}
+	in, _ := startedRun(t, h, wantID, runID)
 	if in.TriggeredBy != "alert" || in.Definition == nil || in.Definition.Revision != d.Revision || in.SpaceID != "default" {
 		t.Errorf("input = %+v", in)
 	}
