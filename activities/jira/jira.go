@@ -140,7 +140,7 @@ func init() {
 
 // Run performs `jira` and `jira.<subAction>`.
 func Run(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-	sub, params := subAction(in)
+	sub, params := activitykit.SubAction(in, "jira")
 	known := false
 	for _, s := range subActions {
 		known = known || s == sub
@@ -176,18 +176,6 @@ func Run(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
 	default:
 		return c.transition(ctx, params)
 	}
-}
-
-// subAction splits the step into its sub-action and params.
-func subAction(in step.Input) (string, map[string]any) {
-	if sub, ok := strings.CutPrefix(in.Type, "jira."); ok {
-		return sub, in.With
-	}
-	params, _ := in.With["subActionParams"].(map[string]any)
-	if params == nil {
-		params = map[string]any{}
-	}
-	return in.String("subAction"), params
 }
 
 // str reads a param as a string (numbers rendered as JavaScript does).

@@ -379,20 +379,6 @@ func stringList(v any) []string {
 	return out
 }
 
-// subAction splits a connector step into its sub-action and params: for
-// "<family>.<sub>" the params are the whole `with`; for the bare family,
-// `with` is Kibana's {subAction, subActionParams}.
-func subAction(in step.Input, family string) (string, map[string]any) {
-	if sub, ok := strings.CutPrefix(in.Type, family+"."); ok {
-		return sub, in.With
-	}
-	params, _ := in.With["subActionParams"].(map[string]any)
-	if params == nil {
-		params = map[string]any{}
-	}
-	return in.String("subAction"), params
-}
-
 // str reads a string param ("" when absent or not a string).
 func str(params map[string]any, key string) string {
 	s, _ := params[key].(string)

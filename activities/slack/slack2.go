@@ -105,7 +105,7 @@ var v2Aliases = map[string]string{"postMessage": actSendMessage, "createChannel"
 
 // RunV2 performs `slack2.<action>`.
 func RunV2(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-	act, params := subAction(in, "slack2")
+	act, params := activitykit.SubAction(in, "slack2")
 	if a, ok := v2Aliases[act]; ok {
 		act = a
 		if act == actSendMessage && params[p2Blocks] != nil {

@@ -117,7 +117,7 @@ func init() {
 
 // RunAPI performs `slack_api` and `slack_api.<subAction>`.
 func RunAPI(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
-	sub, params := subAction(in, "slack_api")
+	sub, params := activitykit.SubAction(in, "slack_api")
 	switch sub {
 	case subPostMessage, subPostBlockkit, subValidChannelID:
 	case "":
