@@ -17,18 +17,12 @@ import (
 func TestRedirectDoesNotCarryCredentials(t *testing.T) {
 	var mu sync.Mutex
 	var leaked []string
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := activitytest.RedirectAway(t, http.StatusTemporaryRedirect, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		leaked = append(leaked, r.Header.Get("Authorization"))
 		mu.Unlock()
 	}))
-	t.Cleanup(other.Close)
-	away := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, away+r.URL.Path, http.StatusTemporaryRedirect)
-	}))
-	t.Cleanup(srv.Close)
-	rt := activitytest.Runtime("jira", srv.URL)
+	rt := activitytest.Runtime("jira", srv)
 	if _, err := Run(bg, rt, pushInput()); err == nil {
 		t.Fatal("expected an error")
 	}

@@ -18,7 +18,7 @@ import (
 func TestRedirectDoesNotReplayRoutingKey(t *testing.T) {
 	var mu sync.Mutex
 	var bodies []string
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := activitytest.RedirectAway(t, http.StatusPermanentRedirect, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		bodies = append(bodies, string(b))
@@ -26,13 +26,7 @@ func TestRedirectDoesNotReplayRoutingKey(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 		w.Write([]byte(`{"status":"success","dedup_key":"x"}`))
 	}))
-	t.Cleanup(other.Close)
-	away := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, away+r.URL.Path, http.StatusPermanentRedirect)
-	}))
-	t.Cleanup(srv.Close)
-	rt := activitytest.Runtime("pagerduty", srv.URL)
+	rt := activitytest.Runtime("pagerduty", srv)
 	if _, err := Run(bg, rt, input(map[string]any{"summary": "s", "severity": "error"})); err == nil {
 		t.Fatal("expected an error")
 	}

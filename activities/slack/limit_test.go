@@ -35,17 +35,11 @@ func TestAPIResponseBodyCapped(t *testing.T) {
 // Referer, and a 307 replays the message).
 func TestWebhookRedirectNotFollowed(t *testing.T) {
 	var got []string
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := activitytest.RedirectAway(t, http.StatusTemporaryRedirect, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = append(got, r.Header.Get("Referer"))
 		w.Write([]byte("ok"))
 	}))
-	t.Cleanup(other.Close)
-	away := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, away+"/", http.StatusTemporaryRedirect)
-	}))
-	t.Cleanup(srv.Close)
-	rt := activitytest.Runtime("slack", srv.URL)
+	rt := activitytest.Runtime("slack", srv)
 	_, err := RunWebhook(bg, rt, input("slack", "slack", map[string]any{"message": "hi"}))
 	if err == nil || len(got) != 0 {
 		t.Fatalf("redirect followed (err %v), other host saw Referer %q", err, got)

@@ -152,3 +152,19 @@ func (r *Recorder) Requests(method, suffix string) []Request {
 	}
 	return out
 }
+
+// RedirectAway serves other on a second server, reached under another host
+// name (localhost instead of 127.0.0.1), and returns the URL of a server
+// that answers every request with a redirect (code) to the same path there:
+// for tests that a client does not carry credentials to another host.
+func RedirectAway(t testing.TB, code int, other http.Handler) string {
+	t.Helper()
+	o := httptest.NewServer(other)
+	t.Cleanup(o.Close)
+	away := strings.Replace(o.URL, "127.0.0.1", "localhost", 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, away+r.URL.Path, code)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

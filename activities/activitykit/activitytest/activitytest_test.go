@@ -75,3 +75,18 @@ func TestRecorder(t *testing.T) {
 		t.Fatal("suffix not matched")
 	}
 }
+
+func TestRedirectAway(t *testing.T) {
+	var host, path string
+	url := RedirectAway(t, http.StatusTemporaryRedirect, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, path = r.Host, r.URL.Path
+	}))
+	res, err := http.Get(url + "/x/y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !strings.HasPrefix(host, "localhost:") || path != "/x/y" || strings.Contains(url, "localhost") {
+		t.Fatalf("redirect %s reached host %q path %q", url, host, path)
+	}
+}
