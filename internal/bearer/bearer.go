@@ -1,6 +1,7 @@
 // Package bearer checks "Authorization: Bearer <token>" credentials against
 // a set of configured tokens in constant time: the one implementation behind
-// the starter's API authentication and the /metrics guard (metricsauth).
+// the starter's API authentication, the codec server (payloadcodec) and
+// the /metrics guard (metricsauth).
 package bearer
 
 import (

@@ -1,8 +1,6 @@
 package payloadcodec
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,6 +10,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/secflow/secflow/internal/bearer"
 )
 
 // DefaultMaxBodyBytes caps a codec server request body (the UI sends a
@@ -39,7 +39,7 @@ type HandlerOptions struct {
 // handler serves the codec server protocol.
 type handler struct {
 	codec   converter.PayloadCodec
-	tokens  [][sha256.Size]byte
+	tokens  bearer.Tokens
 	origins map[string]bool
 	max     int64
 	log     *slog.Logger
@@ -60,9 +60,7 @@ func NewHandler(o HandlerOptions) (http.Handler, error) {
 	}
 	h := &handler{codec: o.Codec, origins: map[string]bool{}, max: o.MaxBodyBytes, log: o.Logger}
 	for _, t := range o.BearerTokens {
-		if t = strings.TrimSpace(t); t != "" {
-			h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
-		}
+		h.tokens = append(h.tokens, bearer.New(strings.TrimSpace(t))...)
 	}
 	for _, origin := range o.AllowedOrigins {
 		origin = strings.TrimRight(strings.TrimSpace(origin), "/")
@@ -168,22 +166,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log.Debug("codec request", "op", op, "payloads", len(out))
 }
 
-// authorized compares the bearer token's digest with every configured
-// token's in constant time.
+// authorized reports whether the request carries one of the configured
+// bearer tokens (bearer.Tokens: constant-time digest compare); any request
+// is when none is configured.
 func (h *handler) authorized(r *http.Request) bool {
-	if len(h.tokens) == 0 {
-		return true
-	}
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	d := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	match := 0
-	for i := range h.tokens {
-		match |= subtle.ConstantTimeCompare(d[:], h.tokens[i][:])
-	}
-	return match == 1
+	return len(h.tokens) == 0 || h.tokens.Authorized(r.Header.Get("Authorization"))
 }
 
 func (h *handler) fail(w http.ResponseWriter, log *slog.Logger, status int, reason string) {
