@@ -252,15 +252,7 @@ func (p *product) waitState(t *testing.T, workflowID, what string, cond func(int
 // history returns every event of a run.
 func (p *product) history(t *testing.T, workflowID, runID string) *historypb.History {
 	t.Helper()
-	h := &historypb.History{}
-	it := p.env.Client.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Events = append(h.Events, e)
-	}
+	h := testenv.History(t, p.env.Client, workflowID, runID)
 	if len(h.Events) == 0 {
 		t.Fatalf("run %s has no history", workflowID)
 	}
