@@ -90,23 +90,12 @@ func createCase(ctx context.Context, rt step.Runtime, in step.Input) (any, error
 	if err != nil {
 		return nil, err
 	}
-	tags := activitykit.StringSlice(in.With[fTags])
-	idem := ""
-	if in.IdempotencyKey != "" {
-		idem = IdemTag(in.IdempotencyKey)
-		if existing, err := a.findByTag(ctx, idem, owner); err != nil {
-			return nil, err
-		} else if existing != nil {
-			return caseOutput(existing), nil
-		}
-		tags = append(tags, idem)
-	}
 	settings := in.Map(fSettings)
 	if settings == nil {
 		settings = map[string]any{"syncAlerts": true}
 	}
 	body := map[string]any{
-		fTitle: title, fDescription: in.String(fDescription), fOwner: owner, fTags: toAny(tags),
+		fTitle: title, fDescription: in.String(fDescription), fOwner: owner, fTags: in.With[fTags],
 		fSettings: settings, "connector": connector,
 	}
 	if s := in.String(fSeverity); s != "" {
@@ -117,18 +106,42 @@ func createCase(ctx context.Context, rt step.Runtime, in step.Input) (any, error
 			body[k] = v
 		}
 	}
-	out, err := a.call(ctx, http.MethodPost, "/api/cases", nil, body)
+	c, created, err := a.createOnce(ctx, in, owner, body)
 	if err != nil {
 		return nil, err
 	}
-	c, ok := out.(map[string]any)
-	if !ok {
-		return nil, step.Errorf("Error", "unexpected Cases API response creating a case")
+	if !created {
+		return caseOutput(c), nil
 	}
 	if c, err = a.push(ctx, in, c); err != nil {
 		return nil, err
 	}
 	return caseOutput(c), nil
+}
+
+// createOnce creates the case body unless an earlier attempt of the step
+// did (found by its idempotency tag, which it adds to the tags); created is
+// false when it returns that earlier case.
+func (a *api) createOnce(ctx context.Context, in step.Input, owner string, body map[string]any) (c map[string]any, created bool, err error) {
+	tags := activitykit.StringSlice(body[fTags])
+	if in.IdempotencyKey != "" {
+		idem := IdemTag(in.IdempotencyKey)
+		existing, err := a.findByTag(ctx, idem, owner)
+		if err != nil || existing != nil {
+			return existing, false, err
+		}
+		tags = append(tags, idem)
+	}
+	body[fTags] = toAny(tags)
+	out, err := a.call(ctx, http.MethodPost, "/api/cases", nil, body)
+	if err != nil {
+		return nil, false, err
+	}
+	c, ok := out.(map[string]any)
+	if !ok {
+		return nil, false, step.Errorf("Error", "unexpected Cases API response creating a case")
+	}
+	return c, true, nil
 }
 
 // findByTag returns the first case carrying tag (with comments), or nil.

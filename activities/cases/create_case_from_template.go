@@ -86,7 +86,7 @@ func createCaseFromTemplate(ctx context.Context, rt step.Runtime, in step.Input)
 	if activitykit.Stringify(body[fTitle]) == "" {
 		return nil, step.Errorf("InputValidationError", "cases.createCaseFromTemplate: template %s has no title; give overwrites.title", key)
 	}
-	c, err := a.createOnce(ctx, in, owner, body)
+	c, _, err := a.createOnce(ctx, in, owner, body)
 	if err != nil {
 		return nil, err
 	}
@@ -124,28 +124,4 @@ func (a *api) template(ctx context.Context, key string) (string, map[string]any,
 		}
 	}
 	return "", nil, step.Errorf("Error", "Case template not found: %s", key)
-}
-
-// createOnce creates the case body unless an earlier attempt of the step
-// did (found by its idempotency tag, which it adds to the tags).
-func (a *api) createOnce(ctx context.Context, in step.Input, owner string, body map[string]any) (map[string]any, error) {
-	tags := activitykit.StringSlice(body[fTags])
-	if in.IdempotencyKey != "" {
-		idem := IdemTag(in.IdempotencyKey)
-		existing, err := a.findByTag(ctx, idem, owner)
-		if err != nil || existing != nil {
-			return existing, err
-		}
-		tags = append(tags, idem)
-	}
-	body[fTags] = toAny(tags)
-	out, err := a.call(ctx, http.MethodPost, "/api/cases", nil, body)
-	if err != nil {
-		return nil, err
-	}
-	c, ok := out.(map[string]any)
-	if !ok {
-		return nil, step.Errorf("Error", "unexpected Cases API response creating a case")
-	}
-	return c, nil
 }

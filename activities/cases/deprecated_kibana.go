@@ -137,7 +137,8 @@ func kbCreateCase(ctx context.Context, rt step.Runtime, in step.Input) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return a.createOnce(ctx, in, owner, body)
+	c, _, err := a.createOnce(ctx, in, owner, body)
+	return c, err
 }
 
 func kbGetCase(ctx context.Context, rt step.Runtime, in step.Input) (any, error) {
