@@ -50,8 +50,8 @@ func runDocs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr)
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if err := parseArgs(fl, args); err != nil {
+		return flagExit(err)
 	}
 	if fl.NArg() > 0 {
 		fmt.Fprintf(stderr, "secflow docs: unexpected arguments %q\n", fl.Args())

@@ -76,6 +76,12 @@ func TestDocsCommand(t *testing.T) {
 		code := Main(context.Background(), append([]string{"docs"}, args...), &out, &errOut)
 		return code, out.String() + errOut.String()
 	}
+	if code, out := run("-h"); code != 0 || !strings.Contains(out, "Example: secflow docs") {
+		t.Errorf("docs -h: exit %d, want 0 and the help: %s", code, out)
+	}
+	if code, _ := run("--no-such-flag"); code != 2 {
+		t.Errorf("docs --no-such-flag: exit %d, want 2", code)
+	}
 	code, out := run("--out", dir)
 	n := len(docsFiles(step.Default()))
 	if code != 0 || !strings.Contains(out, " written, 0 removed") {
